@@ -1,0 +1,5 @@
+from .formatting import PackWeakSegInputs
+from .loading import LoadA2DAnnotation, LoadScribbleAnnotation, a2d_label_map, rasterise_scribbles
+
+__all__ = ['PackWeakSegInputs', 'LoadScribbleAnnotation', 'LoadA2DAnnotation', 'rasterise_scribbles',
+           'a2d_label_map']

@@ -1,0 +1,113 @@
+"""Loading transforms for weak labels: scribbles and A2D actor-action masks (mmseg scope)."""
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmseg.registry import TRANSFORMS
+
+from ..io import read_a2d_mat, read_scribbles
+from ..metainfo import a2d_id_to_label
+
+
+def rasterise_scribbles(strokes, classes: Sequence[str], shape, stroke_width: int = 3, ignore_index: int = 255,
+                        source: str = '<scribbles>') -> np.ndarray:
+    """Draw ScribbleSup strokes into a label map.
+
+    Args:
+        strokes: list of ``(tag, points)`` with points (P, 2) x, y.
+        classes: class names; a stroke's tag must be one of them (``'background'`` is label 0).
+        shape: (H, W) of the label map.
+        stroke_width: line thickness in pixels.
+        source: file name used in error messages.
+
+    Returns:
+        (H, W) uint8 labels, ``ignore_index`` where no stroke passes. Background strokes are drawn first so
+        that an object stroke crossing one keeps its object label.
+    """
+    label = np.full(shape, ignore_index, dtype=np.uint8)
+    indexed = []
+    for tag, points in strokes:
+        if tag not in classes:
+            raise ValueError(f'{source}: unknown scribble class tag {tag!r} (known: {", ".join(classes)})')
+        indexed.append((classes.index(tag), points))
+    for cls, points in sorted(indexed, key=lambda item: item[0] != 0):
+        pts = np.round(points).astype(np.int32).reshape(-1, 1, 2)
+        if len(pts) == 1:
+            cv2.circle(label, tuple(int(v) for v in pts[0, 0]), max(stroke_width // 2, 0), int(cls), -1)
+        else:
+            cv2.polylines(label, [pts], isClosed=False, color=int(cls), thickness=stroke_width)
+    return label
+
+
+@TRANSFORMS.register_module()
+class LoadScribbleAnnotation(BaseTransform):
+    """Rasterise a ScribbleSup XML file into ``gt_seg_map`` (or another key), 255 where there is no scribble.
+
+    Required keys: ``scribble_path``, ``img_shape`` (or ``ori_shape``), ``classes`` (unless given here).
+    Added keys: ``key`` (default ``gt_seg_map``), appended to ``seg_fields``.
+
+    Args:
+        stroke_width (int): thickness of the rasterised strokes in pixels.
+        key (str): where to store the map; keep ``gt_seg_map`` to train a stock mmseg model on scribbles
+            (partial cross-entropy through ``ignore_index``), or use e.g. ``gt_scribble`` next to full masks.
+        classes (Sequence[str], optional): class names; defaults to the dataset's (``results['classes']``).
+        ignore_index (int): label of pixels without scribble.
+    """
+
+    def __init__(self, stroke_width: int = 3, key: str = 'gt_seg_map', classes: Optional[Sequence[str]] = None,
+                 ignore_index: int = 255) -> None:
+        if stroke_width < 1:
+            raise ValueError(f'stroke_width must be >= 1, got {stroke_width}')
+        self.stroke_width = stroke_width
+        self.key = key
+        self.classes = tuple(classes) if classes is not None else None
+        self.ignore_index = ignore_index
+
+    def transform(self, results: dict) -> dict:
+        classes = self.classes or results.get('classes')
+        if classes is None:
+            raise KeyError('LoadScribbleAnnotation needs class names (the dataset adds results["classes"])')
+        shape = results.get('img_shape') or results['ori_shape']
+        path = results['scribble_path']
+        results[self.key] = rasterise_scribbles(read_scribbles(path), tuple(classes), shape[:2], self.stroke_width,
+                                                self.ignore_index, source=path)
+        results.setdefault('seg_fields', []).append(self.key)
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(stroke_width={self.stroke_width}, key={self.key!r})'
+
+
+def a2d_label_map(masks: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Per-pixel actor-action labels (indices of ``A2D_SEG_CLASSES``, 0 = background) from instance masks.
+
+    Args:
+        masks: (N, H, W) bool instance masks; a later instance overwrites an earlier one where they overlap.
+        ids: (N,) A2D ids (actor * 10 + action).
+    """
+    label = np.zeros(masks.shape[1:], dtype=np.uint8)
+    for mask, a2d_id in zip(masks, ids):
+        label[mask] = a2d_id_to_label(a2d_id)
+    return label
+
+
+@TRANSFORMS.register_module()
+class LoadA2DAnnotation(BaseTransform):
+    """Read an A2D ``.mat`` annotation into ``gt_seg_map`` (labels of ``A2D_SEG_CLASSES``).
+
+    Required keys: ``a2d_mat_path``. Added keys: ``gt_seg_map``, ``a2d_ids`` (N,), ``gt_bboxes`` (N, 4);
+    ``seg_fields`` gains ``gt_seg_map``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        path = results['a2d_mat_path']
+        ann = read_a2d_mat(path)
+        try:
+            results['gt_seg_map'] = a2d_label_map(ann['masks'], ann['ids'])
+        except ValueError as err:
+            raise ValueError(f'{path}: {err}') from None
+        results['a2d_ids'] = ann['ids']
+        results['gt_bboxes'] = ann['boxes']
+        results.setdefault('seg_fields', []).append('gt_seg_map')
+        return results

@@ -1,0 +1,39 @@
+"""PASCAL VOC 2012 with ScribbleSup scribbles (mmseg scope)."""
+import os.path as osp
+from typing import List
+
+from mmseg.datasets import BaseSegDataset
+from mmseg.registry import DATASETS
+
+from .metainfo import VOC_CLASSES, VOC_PALETTE
+
+
+@DATASETS.register_module()
+class VOCScribbleDataset(BaseSegDataset):
+    """VOC images with ScribbleSup scribble files (``pascal_2012/<name>.xml``) and, optionally, full masks.
+
+    Each data info holds ``scribble_path`` (rasterised by :class:`LoadScribbleAnnotation`) and, when
+    ``data_prefix['seg_map_path']`` is given, ``seg_map_path`` for evaluation against full ground truth.
+
+    Args:
+        scribble_suffix (str): suffix of the scribble files.
+        **kwargs: :class:`mmseg.datasets.BaseSegDataset` arguments; ``data_prefix`` takes ``img_path``,
+            ``scribble_path`` and optionally ``seg_map_path``.
+    """
+    METAINFO = dict(classes=VOC_CLASSES, palette=VOC_PALETTE[:len(VOC_CLASSES)])
+
+    def __init__(self, scribble_suffix: str = '.xml', img_suffix: str = '.jpg', seg_map_suffix: str = '.png',
+                 **kwargs) -> None:
+        self.scribble_suffix = scribble_suffix
+        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)
+
+    def load_data_list(self) -> List[dict]:
+        scribble_dir = self.data_prefix.get('scribble_path')
+        if scribble_dir is None:
+            raise ValueError("VOCScribbleDataset needs data_prefix['scribble_path']")
+        data_list = super().load_data_list()
+        for info in data_list:
+            name = osp.splitext(osp.basename(info['img_path']))[0]
+            info['scribble_path'] = osp.join(scribble_dir, name + self.scribble_suffix)
+            info['classes'] = self.metainfo['classes']
+        return data_list
