@@ -1,0 +1,3 @@
+from .metrics import A2DMetric, InstanceAPMetric
+
+__all__ = ['A2DMetric', 'InstanceAPMetric']

@@ -1,0 +1,4 @@
+from .a2d_metric import A2DMetric
+from .instance_ap_metric import InstanceAPMetric
+
+__all__ = ['A2DMetric', 'InstanceAPMetric']
