@@ -7,12 +7,13 @@ import argparse
 import os
 import os.path as osp
 
+import wsseg_mm  # noqa: F401  (first: compat patches + registration)
+
 from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import wsseg_mm  # noqa: F401
 from wsseg_mm.compat import adapt_cfg_to_device
 
 

@@ -11,11 +11,12 @@ import argparse
 import os
 import os.path as osp
 
+import wsseg_mm  # noqa: F401  (first: compat patches + registration)
+
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-import wsseg_mm  # noqa: F401  (compat patches + registration)
 from wsseg_mm.compat import adapt_cfg_to_device
 
 

@@ -17,7 +17,12 @@ import sys
 import types
 from typing import Any
 
-import torch
+import warnings
+
+# mmengine and mmcv import pkg_resources, whose deprecation warning would open every log; it is not actionable.
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+
+import torch  # noqa: E402
 
 _APPLIED = set()
 

@@ -2,6 +2,7 @@
 import os.path as osp
 from typing import List
 
+from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
@@ -25,7 +26,9 @@ class A2DFrameDataset(BaseSegDataset):
     def __init__(self, split: str = 'test', frame_dir: str = 'pngs320H', img_suffix: str = '.png', **kwargs):
         self.split = split
         self.frame_dir = frame_dir
-        super().__init__(img_suffix=img_suffix, **kwargs)
+        # the pipeline holds mmseg transforms: build it in that scope whatever the caller's default
+        with DefaultScope.overwrite_default_scope('mmseg'):
+            super().__init__(img_suffix=img_suffix, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         data_list = []

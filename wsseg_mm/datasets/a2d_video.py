@@ -2,6 +2,7 @@
 import warnings
 from typing import List
 
+from mmengine.registry import DefaultScope
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 
@@ -39,8 +40,10 @@ class A2DVideoDataset(BaseActionDataset):
         self.filename_tmpl = filename_tmpl
         self.num_skipped = 0
         num_classes = dict(actor=len(A2D_ACTORS), action=len(A2D_ACTIONS), both=len(A2D_ACTORS) + len(A2D_ACTIONS))
-        super().__init__(ann_file='videoset.csv', pipeline=pipeline, data_root=data_root, multi_class=True,
-                         num_classes=num_classes[label_type], start_index=1, **kwargs)
+        # the pipeline holds mmaction transforms: build it in that scope whatever the caller's default
+        with DefaultScope.overwrite_default_scope('mmaction'):
+            super().__init__(ann_file='videoset.csv', pipeline=pipeline, data_root=data_root, multi_class=True,
+                             num_classes=num_classes[label_type], start_index=1, **kwargs)
         self._metainfo.update(actors=A2D_ACTORS, actions=A2D_ACTIONS, label_type=label_type)
 
     def load_data_list(self) -> List[dict]:

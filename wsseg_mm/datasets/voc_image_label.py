@@ -4,6 +4,7 @@ import warnings
 from typing import List, Optional
 
 import numpy as np
+from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 from PIL import Image
@@ -44,7 +45,9 @@ class VOCImageLabelDataset(BaseSegDataset):
         self.ann_subdir = ann_subdir
         self.skip_difficult = skip_difficult
         self.num_skipped = 0
-        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)
+        # the pipeline holds mmseg transforms: build it in that scope whatever the caller's default
+        with DefaultScope.overwrite_default_scope('mmseg'):
+            super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)
 
     def _labels_from_xml(self, name: str) -> List[int]:
         xml_path = osp.join(self.data_root or '', self.ann_subdir, name + '.xml')

@@ -2,6 +2,7 @@
 import os.path as osp
 from typing import List
 
+from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
@@ -25,7 +26,9 @@ class VOCScribbleDataset(BaseSegDataset):
     def __init__(self, scribble_suffix: str = '.xml', img_suffix: str = '.jpg', seg_map_suffix: str = '.png',
                  **kwargs) -> None:
         self.scribble_suffix = scribble_suffix
-        super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)
+        # the pipeline holds mmseg transforms: build it in that scope whatever the caller's default
+        with DefaultScope.overwrite_default_scope('mmseg'):
+            super().__init__(img_suffix=img_suffix, seg_map_suffix=seg_map_suffix, **kwargs)
 
     def load_data_list(self) -> List[dict]:
         scribble_dir = self.data_prefix.get('scribble_path')

@@ -1,0 +1,8 @@
+# The embedded toy benchmark (tools/make_toy_data.py): classes and locations, declared once.
+toy_root = 'data/toy'
+toy_voc_devkit = toy_root + '/VOCdevkit/'
+toy_voc_root = toy_root + '/VOCdevkit/VOC2012'
+toy_a2d_root = toy_root + '/A2D/Release'
+toy_classes = ('background', 'disc', 'square', 'triangle', 'star', 'cross', 'ring')
+toy_num_classes = 7
+toy_size = (128, 128)

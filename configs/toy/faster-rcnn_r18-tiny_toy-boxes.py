@@ -1,0 +1,30 @@
+# Stock mmdet Faster R-CNN (ResNet-18 at half width + FPN, from scratch) trained on the toy boxes: the detector
+# BBAM explains. ~10 minutes on 2 CPU cores for the full schedule.
+_base_ = [
+    'mmdet::_base_/models/faster-rcnn_r50_fpn.py', '../_base_/datasets/toy_voc_boxes.py',
+    'mmdet::_base_/schedules/schedule_1x.py', 'mmdet::_base_/default_runtime.py'
+]
+custom_imports = dict(imports=['wsseg_mm'], allow_failed_imports=False)
+num_classes = 6
+model = dict(
+    data_preprocessor=dict(pad_size_divisor=32),
+    backbone=dict(depth=18, base_channels=32, init_cfg=None),  # offline toy run: trained from scratch
+    neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
+    rpn_head=dict(
+        in_channels=64, feat_channels=64,
+        anchor_generator=dict(scales=[4], ratios=[0.5, 1.0, 2.0], strides=[4, 8, 16, 32, 64])),
+    roi_head=dict(
+        bbox_roi_extractor=dict(out_channels=64),
+        bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=num_classes)),
+    test_cfg=dict(rpn=dict(nms_pre=300, max_per_img=300), rcnn=dict(max_per_img=20)))
+max_epochs = 24
+train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=200),
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[16, 22], gamma=0.1)
+]
+optim_wrapper = dict(optimizer=dict(lr=0.02))
+auto_scale_lr = dict(enable=False, base_batch_size=8)
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=max_epochs // 2, max_keep_ckpts=2))
+val_evaluator = dict(type='VOCMetric', metric='mAP', eval_mode='area')
+test_evaluator = val_evaluator

@@ -1,0 +1,123 @@
+"""Fixtures: tiny datasets in the real published layouts, written by the tests themselves."""
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from wsseg_mm.datasets.metainfo import VOC_PALETTE
+
+# Writes from tests and tools must never reach the network or a GPU.
+os.environ.setdefault('CUDA_VISIBLE_DEVICES', '')
+
+
+def write_palette_png(path, label):
+    image = Image.fromarray(label.astype(np.uint8), mode='P')
+    image.putpalette([v for rgb in VOC_PALETTE for v in rgb])
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    image.save(path)
+
+
+def write_voc_xml(path, name, size, objects):
+    """objects: list of (class name, (xmin, ymin, xmax, ymax)) in VOC 1-based coordinates."""
+    w, h = size
+    body = ''.join(
+        f'<object><name>{cls}</name><pose>Unspecified</pose><truncated>0</truncated><difficult>0</difficult>'
+        f'<bndbox><xmin>{b[0]}</xmin><ymin>{b[1]}</ymin><xmax>{b[2]}</xmax><ymax>{b[3]}</ymax></bndbox></object>'
+        for cls, b in objects)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(f'<annotation><folder>VOC2012</folder><filename>{name}.jpg</filename><size><width>{w}</width>'
+                f'<height>{h}</height><depth>3</depth></size>{body}</annotation>')
+
+
+def write_scribble_xml(path, name, strokes):
+    """strokes: list of (tag, [(x, y), ...])."""
+    body = ''.join('<polygon><tag>%s</tag>%s</polygon>' % (tag, ''.join(
+        f'<point><X>{x}</X><Y>{y}</Y></point>' for x, y in pts)) for tag, pts in strokes)
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        f.write(f'<annotation><filename>{name}.jpg</filename><folder>VOC2012</folder>{body}</annotation>')
+
+
+@pytest.fixture(scope='session')
+def voc_root(tmp_path_factory):
+    """A 3-image VOC 2012 layout (20x30 images): ``a`` has a cat and a dog (the dog's box leaves the image),
+    ``b`` a person, ``c`` nothing. Scribbles for a and b; ``bad`` scribbles with an unknown tag."""
+    root = tmp_path_factory.mktemp('voc') / 'VOCdevkit' / 'VOC2012'
+    rng = np.random.default_rng(0)
+    h, w = 20, 30
+    seg = {
+        'a': np.zeros((h, w), np.uint8),
+        'b': np.zeros((h, w), np.uint8),
+        'c': np.zeros((h, w), np.uint8),
+    }
+    seg['a'][2:10, 3:12] = 8  # cat
+    seg['a'][12:20, 20:30] = 12  # dog
+    seg['b'][5:15, 5:25] = 15  # person
+    seg['b'][4, 5:25] = 255
+    objects = {
+        'a': [('cat', (4, 3, 12, 10)), ('dog', (21, 13, 35, 20))],  # dog xmax 35 > width 30
+        'b': [('person', (6, 6, 25, 15))],
+        'c': [],
+    }
+    for name in seg:
+        img = rng.integers(0, 255, (h, w, 3), dtype=np.uint8)
+        os.makedirs(root / 'JPEGImages', exist_ok=True)
+        Image.fromarray(img).save(root / 'JPEGImages' / f'{name}.jpg')
+        write_palette_png(str(root / 'SegmentationClass' / f'{name}.png'), seg[name])
+        write_voc_xml(str(root / 'Annotations' / f'{name}.xml'), name, (w, h), objects[name])
+    scribbles = root / 'ScribbleAnnotation' / 'pascal_2012'
+    write_scribble_xml(str(scribbles / 'a.xml'), 'a', [('cat', [(4, 5), (10, 5)]), ('background', [(0, 0), (0, 18)]),
+                                                       ('dog', [(25, 15)])])
+    write_scribble_xml(str(scribbles / 'b.xml'), 'b', [('person', [(6, 10), (20, 10)])])
+    write_scribble_xml(str(scribbles / 'c.xml'), 'c', [('background', [(1, 1), (1, 3)])])
+    sets = root / 'ImageSets' / 'Segmentation'
+    os.makedirs(sets, exist_ok=True)
+    (sets / 'train.txt').write_text('a\nb\nc\n')
+    (sets / 'val.txt').write_text('a\nb\n')
+    return str(root)
+
+
+def write_a2d_mat(path, masks, ids):
+    """Write an A2D annotation as MATLAB v7.3 stores it (h5py sees MATLAB arrays transposed)."""
+    import h5py
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    boxes = []
+    for m in masks:
+        ys, xs = np.nonzero(m)
+        boxes.append([xs.min() + 1, ys.min() + 1, xs.max() + 1, ys.max() + 1])
+    stacked = np.stack([m.T for m in masks]).astype(np.uint8)
+    with h5py.File(path, 'w') as f:
+        f['reMask'] = stacked[0] if len(masks) == 1 else stacked
+        f['reBBox'] = np.asarray(boxes, dtype=np.float64)
+        f['id'] = np.asarray(ids, dtype=np.float64).reshape(-1, 1)
+
+
+@pytest.fixture(scope='session')
+def a2d_root(tmp_path_factory):
+    """A2D ``Release`` layout: v_train (adult-walking + dog-running, frames 1..4 annotated at 1 and 3) and v_test
+    (ball-rolling, annotated at 2); frames are 12x16 PNGs."""
+    root = tmp_path_factory.mktemp('a2d') / 'Release'
+    h, w = 12, 16
+    rng = np.random.default_rng(1)
+    adult = np.zeros((h, w), bool)
+    adult[2:6, 1:5] = True
+    dog = np.zeros((h, w), bool)
+    dog[6:11, 8:15] = True
+    ball = np.zeros((h, w), bool)
+    ball[3:9, 3:9] = True
+    videos = {'v_train': (0, {1: ([adult, dog], [18, 77]), 3: ([adult], [18])}),
+              'v_test': (1, {2: ([ball], [36])})}
+    rows = []
+    for vid, (usage, anns) in videos.items():
+        for frame in range(1, 5):
+            os.makedirs(root / 'pngs320H' / vid, exist_ok=True)
+            Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(
+                root / 'pngs320H' / vid / f'{frame:05d}.png')
+        for frame, (masks, ids) in anns.items():
+            write_a2d_mat(str(root / 'Annotations' / 'mat' / vid / f'{frame:05d}.mat'), masks, ids)
+        rows.append(f'{vid},{list(anns.values())[0][1][0]},0,1,{h},{w},4,{len(anns)},{usage}')
+    (root / 'videoset.csv').write_text('\n'.join(rows) + '\n')
+    return str(root)
