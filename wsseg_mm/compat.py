@@ -65,16 +65,30 @@ def patch_mmaction_drn() -> None:
     sys.modules.setdefault('mmaction.models.localizers.drn.drn', module)
 
 
+def _history_buffer_getstate(self) -> dict:
+    # mmengine pickles the class-wide statistics methods with every buffer; they pickle as ``getattr(cls, name)``,
+    # which a weights_only unpickler must refuse. They are registered again on import, so leave them out.
+    return {key: value for key, value in self.__dict__.items() if key != 'statistics_methods'}
+
+
 @_once
 def patch_torch_load() -> None:
-    """Allow-list the globals that mmengine checkpoints contain for torch's ``weights_only`` unpickler."""
+    """Make mmengine checkpoints loadable by torch's ``weights_only`` unpickler (the default since torch 2.6).
+
+    Only plain data is allow-listed (HistoryBuffer and numpy arrays / dtypes / scalars); ``getattr`` stays
+    forbidden, so HistoryBuffer is made to pickle without the bound statistics methods that needed it.
+    """
+    from mmengine.logging import HistoryBuffer
+    HistoryBuffer.__getstate__ = _history_buffer_getstate
     add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
     if add_safe_globals is None:  # torch < 2.4 loads everything anyway
         return
-    import numpy as np
-    from mmengine.logging import HistoryBuffer
+    import codecs
 
-    safe = [HistoryBuffer, np.ndarray, np.dtype, np.core.multiarray._reconstruct, np.core.multiarray.scalar]
+    import numpy as np
+    multiarray = getattr(np, '_core', np.core).multiarray
+    safe = [HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct, multiarray.scalar,
+            codecs.encode]  # numpy pickles array bytes through codecs.encode(str, 'latin1')
     # numpy >= 1.25 pickles dtypes by their class (np.dtypes.Float64DType ...).
     dtypes = getattr(np, 'dtypes', None)
     if dtypes is not None:
