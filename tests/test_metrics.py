@@ -172,7 +172,7 @@ def _det_sample(pred: dict, gt: dict, **metainfo) -> DetDataSample:
 
 def test_instance_ap_metric_through_registry():
     from mmdet.registry import METRICS
-    metric = METRICS.build(dict(type='InstanceAPMetric'))
+    metric = METRICS.build(dict(type='InstanceAPMetric', _scope_='mmdet'))
     metric.dataset_meta = dict(classes=('a', 'b'))
     metric.process({}, [_det_sample(p, g) for p, g in zip(AP_PREDS, AP_GTS)])
     # ABO: gt of image 0 is covered exactly by a, gt of image 1 best by c (2/3).
@@ -190,7 +190,7 @@ def test_instance_ap_metric_void_sources():
     from_instances = _det_sample(pred, gt)
     from_instances.ignored_instances = InstanceData(masks=BitmapMasks(void[None], 2, 3), labels=torch.zeros(1))
     for sample, expected in ((plain, 0.0), (from_metainfo, 100.0), (from_instances, 100.0)):
-        metric = METRICS.build(dict(type='InstanceAPMetric', iou_thrs=(0.7, ), use_07_metric=True))
+        metric = METRICS.build(dict(type='InstanceAPMetric', _scope_='mmdet', iou_thrs=(0.7, ), use_07_metric=True))
         metric.process({}, [sample.to_dict()])
         assert metric.compute_metrics(metric.results)['AP70'] == pytest.approx(expected)
 
@@ -236,7 +236,7 @@ def test_a2d_scores_by_hand():
 
 def test_a2d_metric_through_registry():
     from mmseg.registry import METRICS
-    metric = METRICS.build(dict(type='A2DMetric'))
+    metric = METRICS.build(dict(type='A2DMetric', _scope_='mmseg'))
     # The map split over two samples (one as a dict, as the Evaluator passes them) checks the summing.
     left = _seg_sample(A2D_PRED[:, :1], A2D_GT[:, :1]).to_dict()
     right = _seg_sample(A2D_PRED[:, 1:], A2D_GT[:, 1:])

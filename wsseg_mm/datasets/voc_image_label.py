@@ -5,16 +5,17 @@ from typing import List, Optional
 
 import numpy as np
 from mmengine.registry import DefaultScope
-from mmseg.datasets import BaseSegDataset
+
 from mmseg.registry import DATASETS
 from PIL import Image
 
 from .io import read_image_list, read_voc_object_names
 from .metainfo import VOC_CLASSES, VOC_PALETTE
+from .seg_base import OwnClassesSegDataset
 
 
 @DATASETS.register_module()
-class VOCImageLabelDataset(BaseSegDataset):
+class VOCImageLabelDataset(OwnClassesSegDataset):
     """VOC images with their image-level labels (the classes present), as used by IRNet's CAM stage.
 
     Each data info holds ``img_labels``: the sorted foreground class indices (1..C-1) of the image, which
@@ -27,7 +28,7 @@ class VOCImageLabelDataset(BaseSegDataset):
             in the segmentation PNG (the convention of the IRNet authors' ``cls_labels.npy``).
         ann_subdir (str): folder of the XML annotations, relative to ``data_root``.
         skip_difficult (bool): ignore objects marked difficult (label_source='xml').
-        **kwargs: :class:`mmseg.datasets.BaseSegDataset` arguments (``data_root``, ``ann_file``,
+        **kwargs: :class:`OwnClassesSegDataset` (mmseg ``BaseSegDataset``) arguments (``data_root``, ``ann_file``,
             ``data_prefix=dict(img_path=..., seg_map_path=...)``, ``pipeline``, ``metainfo``...).
     """
     METAINFO = dict(classes=VOC_CLASSES, palette=VOC_PALETTE[:len(VOC_CLASSES)])

@@ -3,14 +3,15 @@ import os.path as osp
 from typing import List
 
 from mmengine.registry import DefaultScope
-from mmseg.datasets import BaseSegDataset
+
 from mmseg.registry import DATASETS
 
 from .metainfo import VOC_CLASSES, VOC_PALETTE
+from .seg_base import OwnClassesSegDataset
 
 
 @DATASETS.register_module()
-class VOCScribbleDataset(BaseSegDataset):
+class VOCScribbleDataset(OwnClassesSegDataset):
     """VOC images with ScribbleSup scribble files (``pascal_2012/<name>.xml``) and, optionally, full masks.
 
     Each data info holds ``scribble_path`` (rasterised by :class:`LoadScribbleAnnotation`) and, when
@@ -18,7 +19,7 @@ class VOCScribbleDataset(BaseSegDataset):
 
     Args:
         scribble_suffix (str): suffix of the scribble files.
-        **kwargs: :class:`mmseg.datasets.BaseSegDataset` arguments; ``data_prefix`` takes ``img_path``,
+        **kwargs: :class:`OwnClassesSegDataset` (mmseg ``BaseSegDataset``) arguments; ``data_prefix`` takes ``img_path``,
             ``scribble_path`` and optionally ``seg_map_path``.
     """
     METAINFO = dict(classes=VOC_CLASSES, palette=VOC_PALETTE[:len(VOC_CLASSES)])

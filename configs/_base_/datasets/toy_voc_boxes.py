@@ -1,15 +1,17 @@
 # Toy benchmark: boxes from the VOC XML annotations (mmdet scope).
 _base_ = ['./voc12_aug_boxes.py', './toy_metainfo.py']
 data_root = {{_base_.toy_voc_devkit}}
-metainfo = dict(classes={{_base_.toy_classes}}[1:])
+metainfo = dict(classes={{_base_.toy_object_classes}})
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale={{_base_.toy_size}}, keep_ratio=True),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackDetInputs'),
 ]
 test_pipeline = [
     dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale={{_base_.toy_size}}, keep_ratio=True),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs', meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]

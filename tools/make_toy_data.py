@@ -1,0 +1,61 @@
+"""Generate the embedded toy benchmark: VOC 2012-style images with ScribbleSup scribbles, and A2D-style clips.
+
+    python tools/make_toy_data.py --out data/toy [--seed N] [--size 128] [--num-train 400] [--num-val 100]
+                                  [--num-train-videos 60] [--num-test-videos 20] [--num-frames 16]
+                                  [--no-video] [--no-images]
+
+The same arguments always give byte-identical files (see wsseg_mm/datasets/toy_benchmark.py).
+"""
+import argparse
+import time
+
+from wsseg_mm.datasets.toy_benchmark import generate_toy_benchmark
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Generate the embedded toy benchmark')
+    parser.add_argument('--out', default='data/toy', help='output root (VOCdevkit/ and A2D/ are written in it)')
+    parser.add_argument('--seed', type=int, default=0, help='non-negative base seed')
+    parser.add_argument('--size', type=int, default=128, help='side of the square images and frames')
+    parser.add_argument('--num-train', type=int, default=400, help='train images')
+    parser.add_argument('--num-val', type=int, default=100, help='val images')
+    parser.add_argument('--num-train-videos', type=int, default=60, help='train clips')
+    parser.add_argument('--num-test-videos', type=int, default=20, help='test clips')
+    parser.add_argument('--num-frames', type=int, default=16, help='frames per clip')
+    parser.add_argument('--no-video', action='store_true', help='skip the A2D-style clips')
+    parser.add_argument('--no-images', action='store_true', help='skip the VOC-style images')
+    args = parser.parse_args(argv)
+    if args.seed < 0:
+        parser.error('--seed must be non-negative')
+    return args
+
+
+def format_summary(summary: dict, seconds: float) -> str:
+    """A few human-readable lines from :func:`generate_toy_benchmark`'s summary."""
+    lines = [f"toy benchmark written to {summary['out_dir']} in {seconds:.1f} s "
+             f"(seed {summary['seed']}, {summary['image_size']} px)"]
+    if 'num_train_images' in summary:
+        lines.append(f"  images: {summary['num_train_images']} train + {summary['num_val_images']} val, "
+                     f"{summary['num_objects']} objects, {summary['num_touching_images']} images with touching "
+                     f'same-class instances')
+        lines.append('  objects per class: ' + ', '.join(f'{k} {v}' for k, v in summary['class_counts'].items()))
+    if 'num_train_videos' in summary:
+        lines.append(f"  videos: {summary['num_train_videos']} train + {summary['num_test_videos']} test, "
+                     f"{summary['num_video_frames']} frames, {summary['num_annotated_frames']} annotated")
+        lines.append(f"  actor-action pairs: {len(summary['pair_counts'])} distinct, "
+                     + ', '.join(f'{k} {v}' for k, v in summary['pair_counts'].items()))
+    return '\n'.join(lines)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    start = time.perf_counter()
+    summary = generate_toy_benchmark(
+        args.out, seed=args.seed, image_size=args.size, num_train=args.num_train, num_val=args.num_val,
+        num_train_videos=args.num_train_videos, num_test_videos=args.num_test_videos, num_frames=args.num_frames,
+        images=not args.no_images, videos=not args.no_video)
+    print(format_summary(summary, time.perf_counter() - start))
+
+
+if __name__ == '__main__':
+    main()
