@@ -12,8 +12,11 @@ model = dict(
     data_preprocessor=dict(size=(128, 128)),
     pretrained=None,  # offline toy run: trained from scratch
     backbone=dict(depth=18, stem_channels=16, base_channels=16, norm_cfg=norm_cfg),
-    decode_head=dict(in_channels=128, channels=64, num_classes=num_classes, norm_cfg=norm_cfg),
-    auxiliary_head=dict(in_channels=64, channels=32, num_classes=num_classes, norm_cfg=norm_cfg))
+    # partial cross-entropy: average over the scribbled pixels only, not over the ~95% left unlabelled (255)
+    decode_head=dict(in_channels=128, channels=64, num_classes=num_classes, norm_cfg=norm_cfg,
+                     loss_decode=dict(avg_non_ignore=True)),
+    auxiliary_head=dict(in_channels=64, channels=32, num_classes=num_classes, norm_cfg=norm_cfg,
+                        loss_decode=dict(avg_non_ignore=True)))
 optim_wrapper = dict(optimizer=dict(lr=0.02, weight_decay=1e-4))
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 param_scheduler = [dict(type='PolyLR', eta_min=1e-4, power=0.9, begin=0, end=max_iters, by_epoch=False)]

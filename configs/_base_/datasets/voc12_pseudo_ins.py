@@ -11,3 +11,13 @@ train_dataloader = dict(
         metainfo=metainfo,
         ann_file=pseudo_label_file,
         data_prefix=dict(img='JPEGImages/')))
+# VOC val instance masks as COCO JSON, written by tools/dataset_converters/voc_instances_to_coco.py
+val_dataloader = dict(
+    dataset=dict(
+        data_root=data_root,
+        metainfo=metainfo,
+        ann_file='annotations/voc12_val_instances.json',
+        data_prefix=dict(img='JPEGImages/')))
+test_dataloader = val_dataloader
+val_evaluator = dict(ann_file=data_root + 'annotations/voc12_val_instances.json')
+test_evaluator = val_evaluator
