@@ -88,3 +88,10 @@ def test_dist_train_two_cpu_processes(toy_root, tmp_path):
     assert all(r['iters'] == 2 and r['ddp'] == 'MMDistributedDataParallel' for r in ranks)
     # DDP averaged the gradients: both replicas end with the same weights
     assert ranks[0]['checksum'] == pytest.approx(ranks[1]['checksum'], rel=1e-6)
+
+
+def test_browse_dataset_writes_pictures(toy_root, tmp_path):
+    out = tmp_path / 'browse'
+    run_tool([sys.executable, 'tools/analysis_tools/browse_dataset.py', DET_CFG, '--output-dir', str(out), '--max',
+              '3', '--cfg-options', f'train_dataloader.dataset.data_root={osp.join(toy_root, "VOCdevkit")}'])
+    assert sorted(p.name for p in out.iterdir())[-1] == 'grid.png' and len(list(out.iterdir())) == 4
