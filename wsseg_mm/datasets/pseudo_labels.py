@@ -126,3 +126,19 @@ def load_coco_instances(path: str) -> Dict[str, List[dict]]:
                                                    category_id=ann['category_id'],
                                                    score=ann.get('score', 1.0), ignore=ignore))
     return result
+
+
+def merge_coco(parts: Sequence[Dict]) -> Dict:
+    """Concatenate COCO dicts that share categories (e.g. per-image fragments of a resumable run), renumbering
+    image and annotation ids in the given order."""
+    if not parts:
+        raise ValueError('nothing to merge')
+    images, annotations = [], []
+    for part in parts:
+        remap = {}
+        for image in part['images']:
+            remap[image['id']] = len(images) + 1
+            images.append(dict(image, id=len(images) + 1))
+        for ann in part['annotations']:
+            annotations.append(dict(ann, id=len(annotations) + 1, image_id=remap[ann['image_id']]))
+    return dict(images=images, annotations=annotations, categories=parts[0]['categories'])

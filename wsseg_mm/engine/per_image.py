@@ -1,0 +1,67 @@
+"""Resumable, distributable per-image jobs: the loop every pseudo-label tool runs.
+
+* resumable: an image whose outputs all exist is skipped (outputs are written atomically, see
+  :mod:`wsseg_mm.datasets.pseudo_labels`, so an existing file is a finished one);
+* distributed: rank r of w takes images r, r + w, r + 2w, ...; the union is what one process would write;
+* observable: a progress bar on rank 0 and a summary line with the counts.
+"""
+import os
+import os.path as osp
+from typing import Callable, Dict, List, Sequence
+
+from mmengine.dist import barrier, get_dist_info, init_dist, is_distributed
+from mmengine.logging import print_log
+from tqdm import tqdm
+
+
+def setup_launcher(launcher: str) -> None:
+    """Initialise torch.distributed for ``--launcher pytorch|slurm|mpi`` (gloo on CPU, via wsseg_mm.compat)."""
+    if launcher != 'none' and not is_distributed():
+        os.environ.setdefault('LOCAL_RANK', '0')
+        init_dist(launcher, backend='gloo' if not _cuda() else 'nccl')
+
+
+def _cuda() -> bool:
+    import torch
+    return torch.cuda.is_available()
+
+
+def run_per_image(names: Sequence[str], process: Callable[[str], None], outputs: Callable[[str], List[str]],
+                  desc: str) -> Dict[str, int]:
+    """Run ``process(name)`` for this rank's share of ``names`` whose ``outputs(name)`` do not all exist yet.
+
+    Returns:
+        ``dict(total, skipped, done)`` for this rank; the ranks are synchronised before returning.
+    """
+    rank, world_size = get_dist_info()
+    mine = list(names)[rank::world_size]
+    todo = [n for n in mine if not all(osp.exists(p) for p in outputs(n))]
+    for name in tqdm(todo, desc=desc, disable=rank != 0):
+        process(name)
+    if world_size > 1:
+        barrier()
+    counts = dict(total=len(mine), skipped=len(mine) - len(todo), done=len(todo))
+    print_log(f'{desc}: rank {rank}/{world_size}: {counts["done"]} written, {counts["skipped"]} already done '
+              f'(of {counts["total"]})', logger='current')
+    return counts
+
+
+def build_split_dataset(cfg, split: str = 'test'):
+    """The dataset of ``{split}_dataloader`` of a config, built in the config's default scope."""
+    from mmengine.registry import DATASETS, DefaultScope
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
+        return DATASETS.build(cfg[f'{split}_dataloader']['dataset'])
+
+
+def image_name(data_info: dict) -> str:
+    """File stem of a data info's image (``.../JPEGImages/2007_000032.jpg`` -> ``2007_000032``)."""
+    return osp.splitext(osp.basename(data_info['img_path']))[0]
+
+
+def load_cfg(path: str, options=None):
+    """A config with ``--cfg-options`` merged in."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(path)
+    if options:
+        cfg.merge_from_dict(options)
+    return cfg
