@@ -38,9 +38,17 @@ train_dataloader = dict(
 val_dataloader = None
 val_cfg = None
 val_evaluator = None
-test_dataloader = dict(dataset=dict(data_prefix=dict(img_path='JPEGImages'), pipeline=[
-    dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')]))
+test_dataloader = None
+test_cfg = None
 test_evaluator = None
+# the images the IRNet tools (make_pseudo_labels, benchmark, visualize: --split label) synthesise labels for
+label_dataloader = dict(
+    dataset=dict(
+        type='VOCImageLabelDataset',
+        data_root='data/VOCdevkit/VOC2012',
+        data_prefix=dict(img_path='JPEGImages'),
+        ann_file='ImageSets/Segmentation/train_aug.txt',
+        pipeline=[dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')]))
 max_epochs = 3
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))

@@ -65,3 +65,20 @@ def load_cfg(path: str, options=None):
     if options:
         cfg.merge_from_dict(options)
     return cfg
+
+
+def init_model(cfg, checkpoint: str, device: str = 'cpu'):
+    """Build ``cfg.model`` in the config's default scope, load ``checkpoint`` and switch to eval mode.
+
+    (mmseg's ``init_model`` also injects ``pretrained=None``, which models without that argument refuse.)
+    """
+    from mmengine.registry import MODELS, DefaultScope
+    from mmengine.runner import load_checkpoint
+    model_cfg = cfg.model.copy()
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
+        backbone = model_cfg.get('backbone')
+        if backbone is not None and backbone.get('init_cfg'):
+            backbone['init_cfg'] = None  # the checkpoint holds every weight: nothing to fetch
+        model = MODELS.build(model_cfg)
+    load_checkpoint(model, checkpoint, map_location='cpu')
+    return model.to(device).eval()

@@ -66,3 +66,23 @@ def make_grid(images: Sequence[np.ndarray], ncols: int = 4, pad: int = 4, value:
         r, c = divmod(i, ncols)
         grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = img
     return grid
+
+
+def flow_to_rgb(displacement: np.ndarray, max_norm: Optional[float] = None) -> np.ndarray:
+    """(2, H, W) displacement (dy, dx) -> RGB: hue = direction, brightness = length (white = no motion)."""
+    dy, dx = np.asarray(displacement, np.float32)
+    norm = np.hypot(dy, dx)
+    scale = max_norm or max(float(norm.max()), 1e-6)
+    hsv = np.zeros((*norm.shape, 3), np.uint8)
+    hsv[..., 0] = ((np.arctan2(dy, dx) + np.pi) / (2 * np.pi) * 179).astype(np.uint8)
+    hsv[..., 1] = (np.clip(norm / scale, 0, 1) * 255).astype(np.uint8)
+    hsv[..., 2] = 255
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+
+def label_instances(instance_masks: Sequence[np.ndarray], shape) -> np.ndarray:
+    """Paint instance masks with distinct palette colours (instance k gets colour k + 1) -> (H, W) labels."""
+    label = np.zeros(shape, np.uint8)
+    for k, mask in enumerate(instance_masks):
+        label[mask] = k % 254 + 1
+    return label

@@ -1,0 +1,182 @@
+"""IRNet pieces: CAM functions, pair losses by hand, the head and models, label synthesis on synthetic maps."""
+import math
+
+import numpy as np
+import pytest
+import torch
+from mmengine.registry import DefaultScope
+from mmengine.structures import PixelData
+
+import wsseg_mm  # noqa: F401
+from wsseg_mm.functional.cam import cams_to_semantic, class_activation_maps, normalize_cams
+from wsseg_mm.functional.irnet_loss import gather_by_offsets, irnet_losses, relation_pairs
+
+TINY_RESNET = dict(type='ResNet', depth=18, stem_channels=8, base_channels=8, strides=(1, 2, 2, 1),
+                   dilations=(1, 1, 1, 1), norm_cfg=dict(type='BN', requires_grad=True), init_cfg=None)
+PREPROCESSOR = dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1], pad_val=0, seg_pad_val=255)
+
+
+def build(cfg):
+    from mmseg.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return MODELS.build(cfg)
+
+
+def test_cam_is_relu_of_weighted_features_normalised_by_max():
+    features = torch.tensor([[[[1., -2.], [3., 0.]], [[0., 1.], [1., 1.]]]])  # (1, 2, 2, 2)
+    weight = torch.tensor([[1., 1.], [-1., 0.]])
+    cams = class_activation_maps(features, weight)
+    expected = torch.tensor([[[[1., 0.], [4., 1.]], [[0., 2.], [0., 0.]]]])
+    assert torch.equal(cams, expected)
+    normed = normalize_cams(cams[0], eps=0)
+    assert torch.allclose(normed, torch.tensor([[[0.25, 0.], [1., 0.25]], [[0., 1.], [0., 0.]]]))
+
+
+def test_cams_to_semantic_background_threshold():
+    cams = torch.tensor([[[0.1, 0.5], [0.9, 0.2]], [[0.3, 0.4], [0.0, 0.0]]])
+    pred = cams_to_semantic(cams, [3, 7], bg_threshold=0.25)
+    assert pred.tolist() == [[7, 3], [3, 0]]
+
+
+def test_gather_by_offsets_and_relation_pairs():
+    x = torch.arange(6.).reshape(1, 1, 2, 3)
+    out = gather_by_offsets(x, torch.tensor([[0, 1], [1, -1]]), fill=-1)
+    assert out[0, 0, 0].tolist() == [[1, 2, -1], [4, 5, -1]]
+    assert out[0, 0, 1].tolist() == [[-1, 3, 4], [-1, -1, -1]]
+    labels = torch.tensor([[[1, 1, 0, 255]]])
+    pairs = relation_pairs(labels, torch.tensor([[0, 1]]))
+    assert pairs['pos_fg'][0, 0, 0].tolist() == [True, False, False, False]
+    assert pairs['neg'][0, 0, 0].tolist() == [False, True, False, False]
+    assert not pairs['pos_bg'].any()  # (0, 255) is unknown, not background
+
+
+def test_irnet_losses_by_hand():
+    # one row of 4 pixels, pairs to the right neighbour: (0,1) fg-fg, (1,2) fg-bg, (2,3) bg-bg
+    boundary = torch.tensor([[[0., 0.5, 0., 0.]]])
+    labels = torch.tensor([[[1, 1, 0, 0]]])
+    displacement = torch.zeros(1, 2, 1, 4)
+    displacement[0, 1, 0] = torch.tensor([3., 0., 5., 2.])  # dx
+    losses = irnet_losses(boundary, displacement, labels, torch.tensor([[0, 1]]))
+    # a_01 = 1 - max(B0, B1) = 0.5 (P+fg), a_12 = 0.5 (P-), a_23 = 1 (P+bg):
+    # L_B = 0.5 * -log 0.5 + 0.5 * -log 1 + -log(1 - 0.5) = 1.5 log 2
+    assert losses['loss_boundary'].item() == pytest.approx(1.5 * math.log(2), abs=1e-4)
+    # Eq. 5: |(D0 - D1) - (x1 - x0)| = |(0, 3) - (0, 1)|_1 = 2; Eq. 6: |D2 - D3|_1 = 3
+    assert losses['loss_disp_fg'].item() == pytest.approx(2.0)
+    assert losses['loss_disp_bg'].item() == pytest.approx(3.0)
+
+
+def test_irnet_losses_empty_pair_sets_are_zero_with_gradient():
+    boundary = torch.rand(1, 5, 5, requires_grad=True)
+    displacement = torch.rand(1, 2, 5, 5, requires_grad=True)
+    losses = irnet_losses(boundary, displacement, torch.full((1, 5, 5), 255), torch.tensor([[0, 1], [1, 0]]))
+    assert all(v.item() == 0 for v in losses.values())
+    sum(losses.values()).backward()
+
+
+def test_cam_classifier_loss_and_predict():
+    from mmseg.structures import SegDataSample
+    torch.manual_seed(0)
+    model = build(dict(type='CAMClassifier', num_classes=5, in_channels=64, backbone=TINY_RESNET,
+                       data_preprocessor=PREPROCESSOR, test_cfg=dict(scales=(1.0, 0.5))))
+    samples = [SegDataSample(metainfo=dict(img_labels=[2, 4], img_shape=(45, 50), ori_shape=(45, 50)))]
+    samples[0].gt_img_labels = torch.tensor([0., 0., 1., 0., 1.])
+    images = torch.randn(1, 3, 45, 50)
+    losses = model.loss(images, samples)
+    assert losses['loss_cls'].item() > 0 and set(losses) == {'loss_cls', 'acc_cls'}
+    model.eval()
+    out = model.predict(images, samples)[0]
+    cams = out.cams.data
+    assert cams.shape == (4, 45, 50) and out.pred_sem_seg.data.shape == (1, 45, 50)
+    assert cams[[0, 2]].abs().sum() == 0  # classes 1 and 3 are absent
+    peaks = cams[[1, 3]].amax((1, 2))
+    assert all(p == 0 or abs(p - 1) < 1e-3 for p in peaks.tolist())  # normalised (a dead ReLU map stays 0)
+    assert set(out.pred_sem_seg.data.unique().tolist()) <= {0, 2, 4}
+    strided = model.compute_cams(images, [4])['strided']
+    assert strided.shape == (1, 12, 13)
+
+
+def irnet_model():
+    head = dict(type='IRNetHead', in_channels=(8, 8, 16, 32, 64), boundary_channels=8,
+                displacement_channels=(8, 8, 16, 16, 16), num_groups=4, radius=3)
+    return build(dict(type='IRNet', backbone=TINY_RESNET, head=head, data_preprocessor=PREPROCESSOR))
+
+
+def test_irnet_head_shapes_loss_and_frozen_backbone():
+    from mmseg.structures import SegDataSample
+    torch.manual_seed(0)
+    model = irnet_model()
+    model.train()
+    assert not model.backbone.training
+    images = torch.randn(2, 3, 45, 50)
+    boundary, displacement = model._forward(images)
+    assert boundary.shape == (2, 1, 12, 13) and displacement.shape == (2, 2, 12, 13)
+    assert 0 <= boundary.min() and boundary.max() <= 1
+    samples = []
+    for _ in range(2):
+        label = torch.randint(0, 3, (1, 45, 50))
+        label[:, :5] = 255
+        s = SegDataSample()
+        s.gt_sem_seg = PixelData(data=label)
+        samples.append(s)
+    losses = model.loss(images, samples)
+    assert set(losses) == {'loss_boundary', 'loss_disp_fg', 'loss_disp_bg'}
+    sum(losses.values()).backward()
+    assert all(p.grad is None for p in model.backbone.parameters())
+    assert model.head.boundary_out.weight.grad.abs().sum() > 0
+    assert model.head.displacement_out[-1].weight.grad.abs().sum() > 0
+    model.eval()
+    out = model.predict(images[:1], [SegDataSample(metainfo=dict(img_shape=(45, 50)))])[0]
+    assert out.pred_boundary.data.shape == (1, 12, 13) and out.pred_displacement.data.shape == (2, 12, 13)
+
+
+def test_displacement_gradients_amplified():
+    from wsseg_mm.models.utils import scale_grad
+    x = torch.ones(3, requires_grad=True)
+    scale_grad(x, 10.0).sum().backward()
+    assert x.grad.tolist() == [10.0, 10.0, 10.0]
+
+
+def two_touching_instances():
+    """A 16x24 stride-4 grid with two touching instances of class 3 (left / right halves of a 12x16 box at
+    rows 2-13, columns 4-19), a boundary line between and around them, a displacement field pointing each
+    instance's pixels to its centre, and a CAM that covers both with no gap."""
+    h, w = 16, 24
+    inst = np.zeros((h, w), np.int64)
+    inst[2:14, 4:12] = 1
+    inst[2:14, 12:20] = 2
+    boundary = torch.zeros(h, w)
+    boundary[1, 3:21] = boundary[14, 3:21] = 1
+    boundary[1:15, 3] = boundary[1:15, 20] = 1
+    boundary[2:14, 12] = 1  # the class boundary between the touching instances
+    ys, xs = np.mgrid[0:h, 0:w]
+    displacement = np.zeros((2, h, w), np.float32)
+    for k, (cy, cx) in ((1, (7.5, 7.5)), (2, (7.5, 15.5))):
+        m = inst == k
+        displacement[0][m] = np.round(cy - ys[m])
+        displacement[1][m] = np.round(cx - xs[m])
+    cam = torch.zeros(1, h, w)
+    cam[0, 2:14, 4:20] = 1.0
+    return inst, boundary, torch.from_numpy(displacement), cam
+
+
+def test_synthesis_separates_touching_instances_where_cam_components_cannot():
+    from wsseg_mm.functional.label_synthesis import (instances_from_semantic, synthesize_irnet_labels,
+                                                     semantic_from_random_walk)
+    inst, boundary, displacement, cam = two_touching_instances()
+    size = (64, 96)
+    semantic = semantic_from_random_walk(cam, [3], boundary, size)
+    assert set(np.unique(semantic)) == {0, 3}
+    cam_semantic = cams_to_semantic(torch.nn.functional.interpolate(cam[None], size)[0], [3], 0.15).numpy()
+    naive = instances_from_semantic(cam_semantic, np.ones((1, *size)), [3])
+    assert len(naive) == 1  # connected components of the CAM merge the touching pair
+    result = synthesize_irnet_labels(cam, [3], boundary, displacement, size)
+    assert len(result['instances']) == 2 and all(i['label'] == 3 for i in result['instances'])
+    lefts = sorted(np.nonzero(i['mask'])[1].mean() for i in result['instances'])
+    assert lefts[0] < 48 < lefts[1]  # one instance per half of the box (x4 upsampled)
+    assert (result['semantic'] == 3).sum() > 0.8 * 48 * 64  # most of the box is labelled
+
+
+def test_synthesis_without_classes_is_background():
+    from wsseg_mm.functional.label_synthesis import synthesize_irnet_labels
+    result = synthesize_irnet_labels(torch.zeros(0, 4, 4), [], torch.zeros(4, 4), torch.zeros(2, 4, 4), (16, 16))
+    assert result['semantic'].shape == (16, 16) and not result['semantic'].any() and result['instances'] == []

@@ -1,0 +1,68 @@
+"""Pictures of IRNet's stages for each image: image, CAM of each class, relation labels, class boundary,
+displacement field, semantic and instance pseudo labels, in one row per image.
+
+    python tools/irnet/visualize.py IRNET_CONFIG IRNET_CHECKPOINT --cam-dir DIR --out-dir DIR \
+        [--relation-dir DIR] [--max 16]
+"""
+import argparse
+import os
+import os.path as osp
+
+import cv2
+import numpy as np
+import torch
+from tqdm import tqdm
+
+import wsseg_mm  # noqa: F401
+from mmengine.config import DictAction  # noqa: E402
+
+from wsseg_mm.datasets.pseudo_labels import load_label_png  # noqa: E402
+from wsseg_mm.engine import build_split_dataset, image_name, init_model, load_cfg  # noqa: E402
+from wsseg_mm.functional.label_synthesis import semantic_from_random_walk, synthesize_irnet_labels  # noqa: E402
+from wsseg_mm.visualization import (colorize_label, flow_to_rgb, heatmap, label_instances, make_grid,  # noqa
+                                    overlay_label)
+
+
+def resized(picture: np.ndarray, size) -> np.ndarray:
+    return cv2.resize(picture, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description='Visualise IRNet stages')
+    parser.add_argument('config')
+    parser.add_argument('checkpoint')
+    parser.add_argument('--cam-dir', required=True)
+    parser.add_argument('--out-dir', required=True)
+    parser.add_argument('--relation-dir', help='mined relation labels, shown when given')
+    parser.add_argument('--split', default='label', help='whose dataloader lists the images ({split}_dataloader)')
+    parser.add_argument('--max', type=int, default=16)
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    args = parser.parse_args(argv)
+    cfg = load_cfg(args.config, args.cfg_options)
+    model = init_model(cfg, args.checkpoint)
+    dataset = build_split_dataset(cfg, args.split)
+    os.makedirs(args.out_dir, exist_ok=True)
+    for i in tqdm(range(min(args.max, len(dataset))), desc='visualise'):
+        name = image_name(dataset.get_data_info(i))
+        sample = dataset[i]
+        image = np.ascontiguousarray(sample['inputs'].numpy().transpose(1, 2, 0)[..., ::-1])
+        size = image.shape[:2]
+        data = model.data_preprocessor(dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]))
+        boundary, displacement = model.boundary_and_displacement(data['inputs'])
+        cams = np.load(osp.join(args.cam_dir, name + '.npz'))
+        labels = [int(c) for c in cams['keys']]
+        strided = torch.from_numpy(cams['strided'].astype(np.float32))
+        semantic = semantic_from_random_walk(strided, labels, boundary, size)
+        full = synthesize_irnet_labels(strided, labels, boundary, displacement, size)
+        row = [image] + [heatmap(c.astype(np.float32), image) for c in cams['high_res']]
+        if args.relation_dir:
+            row.append(colorize_label(load_label_png(osp.join(args.relation_dir, name + '.png'))))
+        row += [heatmap(resized(boundary.numpy(), size)), resized(flow_to_rgb(displacement.numpy()), size),
+                overlay_label(image, semantic, alpha=0.6),
+                overlay_label(image, label_instances([x['mask'] for x in full['instances']], size), alpha=0.6)]
+        cv2.imwrite(osp.join(args.out_dir, f'{name}.png'), make_grid(row, ncols=len(row), pad=2)[..., ::-1])
+    print(f'pictures written to {args.out_dir}')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,138 @@
+"""IRNet's label synthesis (Ahn et al., CVPR 2019, Sec. 5) and the naive baselines it is compared with.
+
+Dimension letters: K classes present in the image, M instances, h, w the stride-4 grid of CAMs / boundary /
+displacement, H, W the image. ``labels`` are 1-based class indices (0 = background).
+"""
+from typing import Dict, List, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from skimage.measure import label as connected_components
+from torch import Tensor
+
+from .affinity import propagate_by_random_walk
+from .instance import instance_map
+
+
+def _upsample(maps: Tensor, size) -> Tensor:
+    """(C, h, w) stride-4 maps -> (C, H, W): x4 bilinear, cropped to the image (the grid is ceil(H / 4))."""
+    up = F.interpolate(maps[None], scale_factor=4, mode='bilinear', align_corners=False)[0]
+    return up[:, :size[0], :size[1]]
+
+
+def _argmax_with_background(scores: Tensor, bg_threshold: float) -> Tensor:
+    """(C, H, W) scores -> (H, W) index into [background, *channels]: the argmax of [bg_threshold, scores]."""
+    return F.pad(scores, (0, 0, 0, 0, 1, 0), value=bg_threshold).argmax(0)
+
+
+def propagate_cams(cams: Tensor, boundary: Tensor, size, radius: int = 5, beta: float = 10,
+                   exp_times: int = 8) -> Tensor:
+    """CAMs propagated by the boundary-driven random walk (Eq. 12-13), upsampled and divided by their maximum.
+
+    Args:
+        cams: (C, h, w) maps on the stride-4 grid.
+        boundary: (h, w) class-boundary map.
+        size: (H, W) image size.
+
+    Returns:
+        (C, H, W) scores with maximum 1 over all channels (as the authors' code normalises).
+    """
+    walked = propagate_by_random_walk(cams, boundary, radius=radius, beta=beta, exp_times=exp_times)
+    up = _upsample(walked, size)
+    return up / up.max().clamp(min=1e-5)
+
+
+def semantic_from_scores(scores: Tensor, labels: Sequence[int], bg_threshold: float) -> np.ndarray:
+    """(K, H, W) class scores of ``labels`` -> (H, W) uint8 class indices, argmax against ``bg_threshold``."""
+    keys = np.array([0, *labels], np.uint8)
+    return keys[_argmax_with_background(scores, bg_threshold).numpy()]
+
+
+def semantic_from_random_walk(cams: Tensor, labels: Sequence[int], boundary: Tensor, size,
+                              bg_threshold: float = 0.25, **walk) -> np.ndarray:
+    """Semantic pseudo label "CAM + class boundary": propagated CAMs, argmax against ``bg_threshold``.
+
+    Returns:
+        (H, W) uint8 class indices.
+    """
+    if len(labels) == 0:
+        return np.zeros(size, np.uint8)
+    return semantic_from_scores(propagate_cams(cams, boundary, size, **walk), labels, bg_threshold)
+
+
+def split_fragments(mask: np.ndarray, min_area: int) -> List[np.ndarray]:
+    """Connected components (8-connectivity) of a mask, dropping those smaller than ``min_area`` pixels."""
+    comps = connected_components(mask, connectivity=2)
+    return [comps == k for k in range(1, comps.max() + 1) if (comps == k).sum() >= min_area]
+
+
+def instances_from_semantic(semantic: np.ndarray, scores: np.ndarray, labels: Sequence[int],
+                            min_fragment_ratio: float = 0.01) -> List[Dict]:
+    """Instances as the connected components of each class region of a semantic map (the naive baselines).
+
+    Args:
+        semantic: (H, W) class indices.
+        scores: (K, H, W) class score maps of ``labels`` (for the instance scores).
+        min_fragment_ratio: components smaller than this fraction of the image are dropped.
+
+    Returns:
+        list of ``dict(mask (H, W) bool, label, score)`` with score = max of the class score in the mask.
+    """
+    min_area = max(1, int(min_fragment_ratio * semantic.size))
+    instances = []
+    for k, cls in enumerate(labels):
+        for mask in split_fragments(semantic == cls, min_area):
+            instances.append(dict(mask=mask, label=int(cls), score=float(scores[k][mask].max())))
+    return instances
+
+
+def instance_wise_cams(cams: Tensor, instances: np.ndarray) -> Tensor:
+    """Eq. 11: the CAM of class c restricted to instance m, for every (c, m).
+
+    Args:
+        cams: (K, h, w).
+        instances: (h, w) instance ids 0..M (0 = no instance).
+
+    Returns:
+        (K * M, h, w), channel c * M + (m - 1) = cams[c] * [instances == m].
+    """
+    num = int(instances.max())
+    onehot = torch.stack([torch.from_numpy(instances == m) for m in range(1, num + 1)]) if num else \
+        torch.zeros(0, *instances.shape, dtype=torch.bool)
+    return (cams[:, None] * onehot.to(cams)[None]).reshape(-1, *cams.shape[-2:])
+
+
+def synthesize_irnet_labels(cams: Tensor, labels: Sequence[int], boundary: Tensor, displacement: Tensor, size,
+                            bg_threshold: float = 0.25, iterations: int = 100, centroid_threshold: float = 2.5,
+                            min_fragment_ratio: float = 0.01, **walk) -> Dict:
+    """Full IRNet pseudo labels: instance map from the displacement field (Eq. 10, 14-15), instance-wise CAMs
+    (Eq. 11) propagated by the random walk (Eq. 12-13), argmax over (class, instance) against ``bg_threshold``.
+
+    Args:
+        cams: (K, h, w) strided CAMs of the present classes ``labels``.
+        boundary: (h, w); displacement: (2, h, w) (dy, dx) on the stride-4 grid.
+        size: (H, W) image size.
+
+    Returns:
+        ``semantic`` (H, W) uint8 and ``instances``: list of ``dict(mask, label, score)``; each instance is a
+        connected piece (>= ``min_fragment_ratio`` of the image) of an (class, instance) region, scored by
+        the maximum of its propagated score in the mask.
+    """
+    if len(labels) == 0:
+        return dict(semantic=np.zeros(size, np.uint8), instances=[], instance_map=np.zeros(cams.shape[-2:], int))
+    ids = instance_map(displacement, iterations=iterations, threshold=centroid_threshold)
+    num = int(ids.max())
+    if num == 0:  # no centroid found: one instance per class, as the semantic propagation gives
+        ids = np.ones_like(ids)
+        num = 1
+    scores = propagate_cams(instance_wise_cams(cams, ids), boundary, size, **walk)  # (K * M, H, W)
+    winner = _argmax_with_background(scores, bg_threshold).numpy()  # 0 = background, 1 + c * M + m
+    semantic = np.array([0, *labels], np.uint8)[(winner + num - 1) // num]
+    min_area = max(1, int(min_fragment_ratio * winner.size))
+    instances = []
+    for channel in np.unique(winner[winner > 0]):
+        cls = int(labels[(channel - 1) // num])
+        for mask in split_fragments(winner == channel, min_area):
+            instances.append(dict(mask=mask, label=cls, score=float(scores[channel - 1].numpy()[mask].max())))
+    return dict(semantic=semantic, instances=instances, instance_map=ids)
