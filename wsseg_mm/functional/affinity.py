@@ -330,10 +330,11 @@ def propagate_by_random_walk(scores: Tensor, boundary: Tensor, radius: int = 5, 
     100 to 300 times smaller than the bound.
 
     Measured (``tools/benchmarks/random_walk_speed.py``; 94 x 125 map, 21 channels, radius 5, 2 free CPU
-    cores, torch 2.13 with MKL): median 0.15 s (0.27 s with one thread), of which ~30 ms build ``T``;
-    the degree was m = 84, ~1.3 ms per sparse product. Max |difference| / max of the result: 3.5e-7 against
-    256 plain float64 products at 94 x 125, 1e-6 to 3e-6 against the dense definition at 47 x 63 and
-    24 x 32 (where the dense one takes 3.7 s and 0.08 s, 90 and 6 times the sparse time). Candidates
+    cores, torch 2.13 with MKL): median 0.15 s (0.28 s with one thread), of which ~30 ms build ``T``;
+    the degree was m = 84, ~1.3 ms per sparse product (256 plain products: 0.6 s). Max |difference| / max
+    of the result: 3.5e-7 against 256 plain float64 products at 94 x 125, 1e-6 and 3e-6 against the dense
+    definition at 47 x 63 and 24 x 32 (where the dense one takes ~4 s and 0.08 s, ~95 and 6 times the
+    sparse time; extrapolated to 94 x 125: 26 TFLOP, ~250 s). Candidates
     measured on the way, for one (P, P) x (P, 21) product: torch CSR (MKL) in float64 1.3 ms, a torch
     stencil (69 shifted slices of a (C, H, W) tensor) 4.3 ms, scipy CSR (one thread) 4.3 ms; float32 CSR
     0.8 ms, but ``a ** 10`` and its products with small scores fall into the subnormal float32 range, which
