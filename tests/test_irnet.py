@@ -136,6 +136,22 @@ def test_displacement_gradients_amplified():
     assert x.grad.tolist() == [10.0, 10.0, 10.0]
 
 
+def test_head_amplifies_displacement_parameter_gradients_only():
+    from wsseg_mm.models.irnet_head import IRNetHead
+    torch.manual_seed(0)
+    levels = [torch.randn(1, c, s, s) for c, s in zip((8, 8, 16, 32, 64), (8, 8, 4, 2, 2))]
+    grads = {}
+    for scale in (1.0, 10.0):
+        torch.manual_seed(1)
+        head = IRNetHead(in_channels=(8, 8, 16, 32, 64), boundary_channels=8, displacement_channels=(8, 8, 16, 16, 16),
+                         radius=3, displacement_grad_scale=scale)
+        boundary, displacement = head(levels)
+        (boundary.sum() + displacement.sum()).backward()
+        grads[scale] = (head.displacement_convs[0].conv.weight.grad.clone(), head.boundary_out.weight.grad.clone())
+    assert torch.allclose(grads[10.0][0], 10 * grads[1.0][0], rtol=1e-3, atol=1e-4)
+    assert torch.allclose(grads[10.0][1], grads[1.0][1])
+
+
 def two_touching_instances():
     """A 16x24 stride-4 grid with two touching instances of class 3 (left / right halves of a 12x16 box at
     rows 2-13, columns 4-19), a boundary line between and around them, a displacement field pointing each

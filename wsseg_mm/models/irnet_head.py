@@ -73,14 +73,15 @@ class IRNetHead(BaseModule):
                               for conv, x in zip(self.boundary_convs, levels)], 1)
         boundary = torch.sigmoid(self.boundary_out(boundary))
 
-        levels = [scale_grad(x, self.displacement_grad_scale) for x in levels]
         d = [conv(x) for conv, x in zip(self.displacement_convs, levels)]
         mid = d[2].shape[-2:]
         top = self.displacement_merge(torch.cat(
             [d[2]] + [F.interpolate(x, mid, mode='bilinear', align_corners=False) for x in d[3:]], 1))
         top = F.interpolate(top, size, mode='bilinear', align_corners=False)
         displacement = self.displacement_out(torch.cat([d[0], F.interpolate(d[1], size, mode='nearest'), top], 1))
-        return boundary, displacement
+        # scaling the gradient at the branch output multiplies every displacement parameter's gradient (the
+        # authors give these layers 10x the learning rate); the value and the boundary branch are untouched
+        return boundary, scale_grad(displacement, self.displacement_grad_scale)
 
     def relation_labels(self, data_samples: SampleList, size: Tuple[int, int]) -> Tensor:
         """The mined relation labels of the batch (``gt_sem_seg``), nearest-resized to the feature grid."""
