@@ -5,7 +5,6 @@
 """
 import argparse
 import os
-import os.path as osp
 
 import wsseg_mm  # noqa: F401  (first: compat patches + registration)
 
@@ -15,6 +14,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from wsseg_mm.compat import adapt_cfg_to_device
+from wsseg_mm.engine import load_cfg
 
 
 def parse_args(argv=None):
@@ -60,14 +60,7 @@ def trigger_visualization_hook(cfg: Config, args) -> Config:
 
 
 def build_cfg(args) -> Config:
-    cfg = Config.fromfile(args.config)
-    cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg = load_cfg(args.config, args.cfg_options, args.launcher, args.work_dir)
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)

@@ -58,12 +58,18 @@ def image_name(data_info: dict) -> str:
     return osp.splitext(osp.basename(data_info['img_path']))[0]
 
 
-def load_cfg(path: str, options=None):
-    """A config with ``--cfg-options`` merged in."""
+def load_cfg(path: str, options=None, launcher: str = 'none', work_dir: str = None):
+    """A config with ``--cfg-options`` merged in, the launcher recorded, and ``work_dir`` set as OpenMMLab's
+    tools set it (the argument, else the config's, else ``./work_dirs/<config name>``)."""
     from mmengine.config import Config
     cfg = Config.fromfile(path)
+    cfg.launcher = launcher
     if options:
         cfg.merge_from_dict(options)
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(path))[0])
     return cfg
 
 
