@@ -15,10 +15,17 @@ from tqdm import tqdm
 
 
 def setup_launcher(launcher: str) -> None:
-    """Initialise torch.distributed for ``--launcher pytorch|slurm|mpi`` (gloo on CPU, via wsseg_mm.compat)."""
+    """Initialise torch.distributed for ``--launcher pytorch|slurm|mpi`` (gloo on CPU, via wsseg_mm.compat).
+
+    On CPU each process gets its share of the cores: with more busy threads than cores every multi-threaded
+    sparse product of the random walk waits for a time slice (measured 10x slower).
+    """
     if launcher != 'none' and not is_distributed():
         os.environ.setdefault('LOCAL_RANK', '0')
         init_dist(launcher, backend='gloo' if not _cuda() else 'nccl')
+        if not _cuda():
+            import torch
+            torch.set_num_threads(max(1, (os.cpu_count() or 1) // get_dist_info()[1]))
 
 
 def _cuda() -> bool:
