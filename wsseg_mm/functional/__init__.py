@@ -1,0 +1,20 @@
+"""The algorithms as plain torch / numpy functions (no registry, no config); shapes are in each docstring."""
+from .affinity import (boundary_to_affinity, line_offsets, pairwise_affinity, path_offsets,
+                       propagate_by_random_walk, propagate_by_random_walk_dense)
+from .cam import cams_to_semantic, class_activation_maps, normalize_cams
+from .crf import dense_crf_labels, dense_crf_probs
+from .instance import find_centroids, instance_map, refine_displacement
+from .irnet_loss import irnet_losses, relation_pairs
+from .label_synthesis import (instances_from_semantic, propagate_cams, semantic_from_random_walk,
+                              synthesize_irnet_labels)
+from .metrics import (average_best_overlap, confusion_matrix, instance_ap, iou_from_confusion, mask_iou, miou)
+from .relation import mine_inter_pixel_relations
+
+__all__ = [
+    'path_offsets', 'line_offsets', 'pairwise_affinity', 'boundary_to_affinity', 'propagate_by_random_walk',
+    'propagate_by_random_walk_dense', 'class_activation_maps', 'normalize_cams', 'cams_to_semantic',
+    'dense_crf_labels', 'dense_crf_probs', 'refine_displacement', 'find_centroids', 'instance_map', 'irnet_losses',
+    'relation_pairs', 'propagate_cams', 'semantic_from_random_walk', 'instances_from_semantic',
+    'synthesize_irnet_labels', 'confusion_matrix', 'iou_from_confusion', 'miou', 'mask_iou', 'instance_ap',
+    'average_best_overlap', 'mine_inter_pixel_relations'
+]
