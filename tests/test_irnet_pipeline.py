@@ -10,8 +10,8 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-CAM_CFG = 'configs/irnet/toy/cam_r18-half_toy.py'
-IRN_CFG = 'configs/irnet/toy/irnet_r18-half_toy.py'
+CAM_CFG = 'configs/irnet/toy/cam_r18-quarter-os8_toy.py'
+IRN_CFG = 'configs/irnet/toy/irnet_r18-quarter-os8_toy.py'
 
 
 def run(args, timeout=600):

@@ -6,14 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-.venv/bin/python}
-CAM_CFG=configs/irnet/toy/cam_r18-half_toy.py
-IRN_CFG=configs/irnet/toy/irnet_r18-half_toy.py
+CAM_CFG=configs/irnet/toy/cam_r18-quarter-os8_toy.py
+IRN_CFG=configs/irnet/toy/irnet_r18-quarter-os8_toy.py
 OUT=data/toy/VOCdevkit/VOC2012/irnet
 WORK=work_dirs/irnet_toy
 
 $PYTHON tools/train.py $CAM_CFG --work-dir $WORK/cam
-$PYTHON tools/test.py $CAM_CFG $WORK/cam/epoch_60.pth --work-dir $WORK/cam
-$PYTHON tools/irnet/make_cams.py $CAM_CFG $WORK/cam/epoch_60.pth --out-dir $OUT/cams
+$PYTHON tools/test.py $CAM_CFG $WORK/cam/epoch_80.pth --work-dir $WORK/cam
+$PYTHON tools/irnet/make_cams.py $CAM_CFG $WORK/cam/epoch_80.pth --out-dir $OUT/cams
 # the toy CAMs are flatter than ImageNet-pretrained ones (best background score 0.6, not 0.15): confident
 # foreground / background at 0.6 / 0.3 instead of the paper's 0.30 / 0.05
 $PYTHON tools/irnet/mine_relations.py $CAM_CFG --cam-dir $OUT/cams --out-dir $OUT/relations --fg 0.6 --bg 0.3

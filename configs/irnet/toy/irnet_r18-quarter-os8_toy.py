@@ -1,14 +1,14 @@
 # IRNet stage 3 on the toy benchmark: the VOC config at toy scale. There is no ImageNet here, so the frozen
-# backbone is the one the toy CAM classifier learned (cam_r18-half_toy.py).
+# backbone is the one the toy CAM classifier learned (cam_r18-quarter-os8_toy.py).
 _base_ = ['../irnet_r50_voc12aug.py', '../../_base_/datasets/toy_metainfo.py']
 work_dir = 'work_dirs/irnet_toy/irnet'
-cam_checkpoint = 'work_dirs/irnet_toy/cam/epoch_60.pth'
+cam_checkpoint = 'work_dirs/irnet_toy/cam/epoch_80.pth'
 crop_size = (128, 128)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    backbone=dict(depth=18, stem_channels=32, base_channels=32,
+    backbone=dict(depth=18, stem_channels=16, base_channels=16, strides=(1, 2, 1, 1),
                   init_cfg=dict(type='Pretrained', checkpoint=cam_checkpoint, prefix='backbone.')),
-    head=dict(in_channels=(32, 32, 64, 128, 256), displacement_channels=(32, 64, 128, 128, 128)))
+    head=dict(in_channels=(16, 16, 32, 64, 128), displacement_channels=(32, 64, 128, 128, 128)))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),

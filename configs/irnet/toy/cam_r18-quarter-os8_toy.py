@@ -1,14 +1,16 @@
-# IRNet stage 1 on the toy benchmark: the VOC config with a half-width ResNet-18 trained from scratch (offline).
+# IRNet stage 1 on the toy benchmark: the VOC config with a quarter-width ResNet-18 at output stride 8 trained from
+# scratch (offline). On 128 px images OS8 keeps about the CAM resolution OS16 gives on VOC, and measured better
+# CAMs than a half-width OS16 net (best mIoU 29.4 vs 25.9; 17.7 vs 13.1 at bg 0.15).
 _base_ = ['../cam_r50_voc12aug.py', '../../_base_/datasets/toy_metainfo.py']
 work_dir = 'work_dirs/irnet_toy/cam'
 num_classes = 7
 crop_size = (128, 128)
 model = dict(
     num_classes=num_classes,
-    in_channels=256,
+    in_channels=128,
     data_preprocessor=dict(size=crop_size),
-    backbone=dict(depth=18, stem_channels=32, base_channels=32, frozen_stages=-1, norm_eval=False,
-                  init_cfg=None))
+    backbone=dict(depth=18, stem_channels=16, base_channels=16, strides=(1, 2, 1, 1), frozen_stages=-1,
+                  norm_eval=False, init_cfg=None))
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.25), keep_ratio=True),
@@ -26,7 +28,7 @@ toy_dataset = dict(data_root={{_base_.toy_voc_root}}, metainfo=dict(classes={{_b
 train_dataloader = dict(num_workers=2, dataset=dict(**toy_dataset, pipeline=train_pipeline))
 val_dataloader = dict(num_workers=2, dataset=dict(**toy_dataset, pipeline=test_pipeline))
 test_dataloader = val_dataloader
-max_epochs = 60
+max_epochs = 80
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 # From scratch (no ImageNet here) SGD with the paper's settings stays at the label prior for hundreds of
 # iterations; AdamW leaves it after ~300 iterations and fits the toy classes by ~1,000.
