@@ -21,7 +21,8 @@ import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 
 from wsseg_mm.datasets.pseudo_labels import load_label_png  # noqa: E402
-from wsseg_mm.engine import build_split_dataset, image_name, init_model, load_cfg  # noqa: E402
+from wsseg_mm.engine import (build_split_dataset, image_name, init_model, load_cams, load_cfg,  # noqa: E402
+                             preprocess_one)
 from wsseg_mm.functional.cam import cams_to_semantic  # noqa: E402
 from wsseg_mm.functional.label_synthesis import (instances_from_semantic, propagate_cams,  # noqa: E402
                                                  semantic_from_scores, synthesize_irnet_labels)
@@ -75,12 +76,10 @@ def main(argv=None):
     for i in tqdm(indices, desc='benchmark', mininterval=10):
         name = image_name(dataset.get_data_info(i))
         sample = dataset[i]
-        data = model.data_preprocessor(dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]))
+        data = preprocess_one(model, sample)
         boundary, displacement = model.boundary_and_displacement(data['inputs'])
-        cams = np.load(osp.join(args.cam_dir, name + '.npz'))
-        labels = [int(c) for c in cams['keys']]
-        high_res = torch.from_numpy(cams['high_res'].astype(np.float32))
-        strided = torch.from_numpy(cams['strided'].astype(np.float32))
+        cams = load_cams(args.cam_dir, name)
+        labels, high_res, strided = cams['labels'], cams['high_res'], cams['strided']
         size = tuple(sample['inputs'].shape[-2:])
         gt_sem = load_label_png(osp.join(root, 'SegmentationClass', name + '.png'))
         gts.append(gt_instances(load_label_png(osp.join(root, 'SegmentationObject', name + '.png')), gt_sem))

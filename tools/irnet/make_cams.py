@@ -16,7 +16,8 @@ import wsseg_mm  # noqa: F401  (first: compat + registration)
 from mmengine.config import DictAction  # noqa: E402
 
 from wsseg_mm.datasets.pseudo_labels import atomic_write_bytes  # noqa: E402
-from wsseg_mm.engine import build_split_dataset, image_name, init_model, load_cfg, run_per_image, setup_launcher  # noqa: E402
+from wsseg_mm.engine import (build_split_dataset, image_name, init_model, load_cfg, preprocess_one,  # noqa: E402
+                             run_per_image, setup_launcher)
 
 
 def parse_args(argv=None):
@@ -47,7 +48,7 @@ def main(argv=None):
 
     def process(name: str) -> None:
         sample = dataset[index[name]]
-        data = model.data_preprocessor(dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]))
+        data = preprocess_one(model, sample)
         labels = [int(c) for c in sample['data_samples'].metainfo['img_labels']]
         cams = model.compute_cams(data['inputs'], labels)
         save_npz(osp.join(args.out_dir, name + '.npz'), keys=np.array(labels, np.int64),

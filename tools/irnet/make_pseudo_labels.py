@@ -12,8 +12,6 @@ import argparse
 import json
 import os.path as osp
 
-import numpy as np
-import torch
 
 import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
@@ -21,7 +19,8 @@ from mmengine.dist import get_rank  # noqa: E402
 
 from wsseg_mm.datasets.pseudo_labels import (CocoInstanceWriter, atomic_write_bytes, merge_coco,  # noqa: E402
                                              save_label_png)
-from wsseg_mm.engine import build_split_dataset, image_name, init_model, load_cfg, run_per_image, setup_launcher  # noqa: E402
+from wsseg_mm.engine import (build_split_dataset, image_name, init_model, load_cams, load_cfg,  # noqa: E402
+                             preprocess_one, run_per_image, setup_launcher)
 from wsseg_mm.functional.label_synthesis import semantic_from_random_walk, synthesize_irnet_labels  # noqa: E402
 
 
@@ -56,11 +55,10 @@ def main(argv=None):
 
     def process(name: str) -> None:
         sample = dataset[index[name]]
-        data = model.data_preprocessor(dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]))
+        data = preprocess_one(model, sample)
         boundary, displacement = model.boundary_and_displacement(data['inputs'])
-        cams = np.load(osp.join(args.cam_dir, name + '.npz'))
-        labels = [int(c) for c in cams['keys']]
-        strided = torch.from_numpy(cams['strided'].astype(np.float32))
+        cams = load_cams(args.cam_dir, name)
+        labels, strided = cams['labels'], cams['strided']
         size = sample['inputs'].shape[-2:]
         semantic = semantic_from_random_walk(strided, labels, boundary, size, bg_threshold=args.sem_bg, **walk)
         result = synthesize_irnet_labels(strided, labels, boundary, displacement, size, bg_threshold=args.ins_bg,

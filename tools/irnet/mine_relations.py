@@ -16,7 +16,8 @@ import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 
 from wsseg_mm.datasets.pseudo_labels import save_label_png  # noqa: E402
-from wsseg_mm.engine import build_split_dataset, image_name, load_cfg, run_per_image, setup_launcher  # noqa: E402
+from wsseg_mm.engine import (build_split_dataset, image_name, load_cams, load_cfg, run_per_image,  # noqa: E402
+                             setup_launcher)
 from wsseg_mm.functional.relation import mine_inter_pixel_relations  # noqa: E402
 
 
@@ -42,14 +43,11 @@ def main(argv=None):
     paths = {image_name(dataset.get_data_info(i)): dataset.get_data_info(i)['img_path'] for i in range(len(dataset))}
 
     def process(name: str) -> None:
-        cam_path = osp.join(args.cam_dir, name + '.npz')
-        if not osp.exists(cam_path):
-            raise FileNotFoundError(f'no CAMs for {name}: {cam_path} (run tools/irnet/make_cams.py first)')
-        cams = np.load(cam_path)
+        cams = load_cams(args.cam_dir, name)
         image = mmcv.imread(paths[name], channel_order='rgb')
         if image is None:
             raise OSError(f'cannot read image {paths[name]}')
-        relations = mine_inter_pixel_relations(image, cams['high_res'].astype(np.float32), cams['keys'],
+        relations = mine_inter_pixel_relations(image, cams['high_res'].numpy(), np.array(cams['labels']),
                                                fg_threshold=args.fg, bg_threshold=args.bg,
                                                crf_cfg=dict(iterations=args.crf_iters))
         save_label_png(osp.join(args.out_dir, name + '.png'), relations)

@@ -10,14 +10,14 @@ import os.path as osp
 
 import cv2
 import numpy as np
-import torch
 from tqdm import tqdm
 
 import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 
 from wsseg_mm.datasets.pseudo_labels import load_label_png  # noqa: E402
-from wsseg_mm.engine import build_split_dataset, image_name, init_model, load_cfg  # noqa: E402
+from wsseg_mm.engine import (build_split_dataset, image_name, init_model, load_cams, load_cfg,  # noqa: E402
+                             preprocess_one)
 from wsseg_mm.functional.label_synthesis import semantic_from_random_walk, synthesize_irnet_labels  # noqa: E402
 from wsseg_mm.visualization import (colorize_label, flow_to_rgb, heatmap, label_instances, make_grid,  # noqa
                                     overlay_label)
@@ -47,14 +47,13 @@ def main(argv=None):
         sample = dataset[i]
         image = np.ascontiguousarray(sample['inputs'].numpy().transpose(1, 2, 0)[..., ::-1])
         size = image.shape[:2]
-        data = model.data_preprocessor(dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]))
+        data = preprocess_one(model, sample)
         boundary, displacement = model.boundary_and_displacement(data['inputs'])
-        cams = np.load(osp.join(args.cam_dir, name + '.npz'))
-        labels = [int(c) for c in cams['keys']]
-        strided = torch.from_numpy(cams['strided'].astype(np.float32))
+        cams = load_cams(args.cam_dir, name)
+        labels, strided = cams['labels'], cams['strided']
         semantic = semantic_from_random_walk(strided, labels, boundary, size)
         full = synthesize_irnet_labels(strided, labels, boundary, displacement, size)
-        row = [image] + [heatmap(c.astype(np.float32), image) for c in cams['high_res']]
+        row = [image] + [heatmap(c.numpy(), image) for c in cams['high_res']]
         if args.relation_dir:
             row.append(colorize_label(load_label_png(osp.join(args.relation_dir, name + '.png'))))
         row += [heatmap(resized(boundary.numpy(), size)), resized(flow_to_rgb(displacement.numpy()), size),

@@ -1,3 +1,4 @@
-from .per_image import build_split_dataset, image_name, init_model, load_cfg, run_per_image, setup_launcher
+from .per_image import (build_split_dataset, image_name, init_model, load_cams, load_cfg, preprocess_one,
+                        run_per_image, setup_launcher)
 
-__all__ = ['init_model', 'run_per_image', 'setup_launcher', 'build_split_dataset', 'image_name', 'load_cfg']
+__all__ = ['init_model', 'load_cams', 'preprocess_one', 'run_per_image', 'setup_launcher', 'build_split_dataset', 'image_name', 'load_cfg']

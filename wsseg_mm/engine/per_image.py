@@ -95,3 +95,22 @@ def init_model(cfg, checkpoint: str, device: str = 'cpu'):
         model = MODELS.build(model_cfg)
     load_checkpoint(model, checkpoint, map_location='cpu')
     return model.to(device).eval()
+
+
+def preprocess_one(model, sample: dict) -> dict:
+    """Run the model's data preprocessor on one packed dataset sample (a batch of one)."""
+    return model.data_preprocessor(dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]))
+
+
+def load_cams(cam_dir: str, name: str) -> dict:
+    """The CAMs ``tools/irnet/make_cams.py`` wrote for an image: ``labels`` (1-based class list),
+    ``high_res`` (K, H, W) and ``strided`` (K, h, w) float32 tensors."""
+    import numpy as np
+    import torch
+    path = osp.join(cam_dir, name + '.npz')
+    if not osp.exists(path):
+        raise FileNotFoundError(f'no CAMs for {name}: {path} (run tools/irnet/make_cams.py first)')
+    cams = np.load(path)
+    return dict(labels=[int(c) for c in cams['keys']],
+                high_res=torch.from_numpy(cams['high_res'].astype(np.float32)),
+                strided=torch.from_numpy(cams['strided'].astype(np.float32)))
