@@ -4,7 +4,7 @@ Importing the package applies the stack workarounds (:mod:`wsseg_mm.compat`) and
 registry of the library it extends.
 """
 from . import compat  # noqa: F401  (first: patches must precede any mmaction / checkpoint use)
-from . import datasets, evaluation, models  # noqa: F401,E402
+from . import datasets, engine, evaluation, models  # noqa: F401,E402
 
 __version__ = '0.1.0'
 __all__ = ['__version__']

@@ -1,0 +1,256 @@
+"""BBAM pseudo-label generation over a dataset: what ``BBAMHook`` runs after training and ``tools/bbam.py`` runs
+from a checkpoint.
+
+Two stages per image, each resumable on its own:
+
+1. ``attributions/<name>.npz``: the attribution map of every box at the image's original resolution
+   (float16), the boxes (original pixels), labels, positives and timing. The expensive part.
+2. ``instances/<name>.json`` (a one-image COCO fragment) and ``semantic/<name>.png``: post-processing (box,
+   CRF, thresholds, optional mask proposals). Cheap, and re-run from the saved maps when only the
+   post-processing settings change (the benchmark's CRF / proposal ablations).
+
+At the end rank 0 merges the fragments, in dataset order, into ``instances.json`` and writes ``summary.json``.
+"""
+import json
+import os
+import os.path as osp
+import warnings
+import zlib
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from mmengine.dist import get_dist_info
+from mmengine.logging import print_log
+
+from ..datasets.pseudo_labels import (CocoInstanceWriter, atomic_write_bytes, merge_coco, save_label_png)
+from ..functional.bbam import attribution_to_mask
+from ..functional.box_masks import (instances_to_semantic, load_mcg_proposals, load_rle_proposals,
+                                    refine_with_proposals, skimage_mask_proposals)
+from ..models.bbam_explainer import BBAMExplainer
+from .per_image import image_name, preprocess_one, run_per_image
+
+__all__ = ['explain_sample', 'postprocess_image', 'generate_bbam_pseudo_labels', 'merge_bbam_outputs']
+
+
+def _read_rgb(path: str) -> np.ndarray:
+    import mmcv
+    if not osp.exists(path):
+        raise FileNotFoundError(f'image not found: {path}')
+    image = mmcv.imread(path, channel_order='rgb')
+    if image is None:
+        raise ValueError(f'cannot decode image: {path}')
+    return np.ascontiguousarray(image)
+
+
+def image_seed(seed: int, name: str) -> int:
+    """Per-image seed: the same on every process, whatever the split."""
+    return (int(seed) * 1000003 + zlib.crc32(name.encode())) % (2**31)
+
+
+def explain_sample(explainer: BBAMExplainer, sample: dict, seed: int = 0, batched: bool = True) -> dict:
+    """Attribution maps of one packed mmdet sample (``inputs`` + ``data_samples`` with ``gt_instances``), mapped
+    back to the original image.
+
+    Returns:
+        dict with ``attributions`` (B, H0, W0) float32, ``boxes`` (B, 4) in original pixels, ``labels`` (B, )
+        0-based, ``num_positives``, ``scores``, ``strides``, ``seconds``.
+    """
+    detector = explainer.detector
+    meta = sample['data_samples'].metainfo
+    with torch.no_grad():
+        batch = preprocess_one(detector, sample)
+    data_sample = batch['data_samples'][0]
+    boxes = data_sample.gt_instances.bboxes
+    boxes = boxes.tensor if hasattr(boxes, 'tensor') else boxes
+    boxes = boxes.float()
+    labels = data_sample.gt_instances.labels.long()
+    img_shape = tuple(int(v) for v in meta['img_shape'][:2])
+    ori_shape = tuple(int(v) for v in meta['ori_shape'][:2])
+    out = explainer.explain(batch['inputs'][0].float(), boxes, labels, img_shape,
+                            seed=image_seed(seed, image_name(meta)), batched=batched)
+    attributions = torch.from_numpy(out['attributions'])
+    if attributions.shape[0] and img_shape != ori_shape:
+        attributions = F.interpolate(attributions[None], size=ori_shape, mode='bilinear', align_corners=False)[0]
+    scale = np.asarray(meta.get('scale_factor', (1.0, 1.0)), np.float32)
+    boxes_ori = boxes.numpy() / np.tile(scale, 2)
+    boxes_ori[:, 0::2] = boxes_ori[:, 0::2].clip(0, ori_shape[1])
+    boxes_ori[:, 1::2] = boxes_ori[:, 1::2].clip(0, ori_shape[0])
+    return dict(attributions=attributions.clamp(0, 1).numpy(), boxes=boxes_ori, labels=labels.numpy(),
+                num_positives=out['num_positives'], scores=out['scores'], strides=out['strides'],
+                seconds=np.float64(out['seconds']))
+
+
+def _proposals(cfg: Optional[dict], image: np.ndarray, name: str, file_name: str) -> Optional[np.ndarray]:
+    """(N, H, W) mask proposals of an image from the configured source, or None."""
+    if not cfg:
+        return None
+    cfg = dict(cfg)
+    kind = cfg.pop('type')
+    if kind == 'skimage':
+        return skimage_mask_proposals(image, **cfg)
+    if kind == 'mcg':
+        path = osp.join(cfg.pop('dir'), name + cfg.pop('suffix', '.mat'))
+        if not osp.exists(path):
+            raise FileNotFoundError(f'no MCG proposals for {name}: {path}')
+        return load_mcg_proposals(path, **cfg)
+    if kind == 'rle':
+        return load_rle_proposals(cfg.pop('file'), file_name)
+    raise ValueError(f'unknown proposal source {kind!r}: use skimage, mcg or rle')
+
+
+def postprocess_image(result: Dict[str, np.ndarray], image: np.ndarray, crf: Optional[dict] = dict(),
+                      fg_thr: float = 0.8, bg_thr: float = 0.2,
+                      proposals: Optional[np.ndarray] = None) -> List[dict]:
+    """Instance pseudo masks of one image from its attribution maps.
+
+    Returns:
+        one dict per box with an attribution: ``mask`` / ``ignore`` (H, W) bool, ``label`` (1-based),
+        ``score``. Boxes without positives give no instance (their box is left undecided in the semantic map).
+    """
+    instances = []
+    for b, (attr, box, label) in enumerate(zip(result['attributions'], result['boxes'], result['labels'])):
+        if result['num_positives'][b] == 0:
+            continue
+        fg, ignore, _ = attribution_to_mask(attr.astype(np.float32), box, image, crf, fg_thr, bg_thr)
+        if proposals is not None and len(proposals) and fg.any():
+            refined = refine_with_proposals(fg, proposals, box)
+            ignore = ignore & ~refined
+            fg = refined
+        instances.append(dict(mask=fg, ignore=ignore, label=int(label) + 1, score=float(result['scores'][b]),
+                              box=box))
+    return instances
+
+
+def semantic_from_instances(instances: List[dict], result: Dict[str, np.ndarray], shape) -> np.ndarray:
+    """Semantic pseudo label: one class per claimed pixel, 255 where classes conflict, where only an ignore
+    region reaches, and inside boxes whose attribution is empty."""
+    from ..functional.box_masks import box_to_mask
+    masks = [inst['mask'] for inst in instances]
+    labels = [inst['label'] for inst in instances]
+    ignores = [inst['ignore'] for inst in instances]
+    for b, box in enumerate(result['boxes']):
+        if result['num_positives'][b] == 0:
+            masks.append(np.zeros(shape, bool))
+            labels.append(int(result['labels'][b]) + 1)
+            ignores.append(box_to_mask(box, shape))
+    return instances_to_semantic(masks, labels, ignores, shape)
+
+
+def _save_npz(path: str, result: dict) -> None:
+    import io
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **dict(result, attributions=result['attributions'].astype(np.float16)))
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def load_attributions(path: str) -> Dict[str, np.ndarray]:
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def generate_bbam_pseudo_labels(detector: torch.nn.Module,
+                                dataset,
+                                out_dir: str,
+                                classes: Sequence[str],
+                                explainer: dict = dict(),
+                                crf: Optional[dict] = dict(),
+                                fg_thr: float = 0.8,
+                                bg_thr: float = 0.2,
+                                proposals: Optional[dict] = None,
+                                seed: int = 0,
+                                batched: bool = True,
+                                limit: Optional[int] = None) -> Optional[dict]:
+    """Run BBAM over this rank's share of ``dataset`` and, on rank 0, merge the outputs.
+
+    Args:
+        detector: the trained detector (its weights are not changed).
+        dataset: an mmdet dataset whose pipeline loads the image and boxes, resizes, and packs (the boxes must be
+            resized with the image: ``LoadAnnotations`` before ``Resize``).
+        out_dir: where ``attributions/``, ``instances/``, ``semantic/``, ``instances.json`` go.
+        classes: the dataset's class names (COCO categories).
+        explainer: keyword arguments of :class:`BBAMExplainer`.
+        crf: keyword arguments of the dense CRF (``{}``: defaults), None to skip it.
+        fg_thr, bg_thr: thresholds on the (refined) attribution.
+        proposals: mask-proposal source, ``dict(type='skimage', ...)``, ``dict(type='mcg', dir=...)``,
+            ``dict(type='rle', file=...)`` or None.
+        limit: only the first ``limit`` images (benchmarks).
+
+    Returns:
+        the summary on rank 0 (None elsewhere).
+    """
+    bbam = BBAMExplainer(detector, **explainer)
+    names, index = [], {}
+    for i in range(len(dataset) if limit is None else min(limit, len(dataset))):
+        name = image_name(dataset.get_data_info(i))
+        index[name] = i
+        names.append(name)
+    for sub in ('attributions', 'instances', 'semantic'):
+        os.makedirs(osp.join(out_dir, sub), exist_ok=True)
+
+    def paths(name):
+        return [osp.join(out_dir, 'attributions', name + '.npz'), osp.join(out_dir, 'instances', name + '.json'),
+                osp.join(out_dir, 'semantic', name + '.png')]
+
+    def process(name):
+        npz, part, png = paths(name)
+        info = dataset.get_data_info(index[name])
+        if osp.exists(npz):
+            result = load_attributions(npz)
+        else:
+            try:
+                sample = dataset[index[name]]
+            except Exception as error:  # name the file whatever the pipeline raised
+                raise RuntimeError(f'{info["img_path"]}: {error}') from error
+            result = explain_sample(bbam, sample, seed, batched)
+            _save_npz(npz, result)
+        write_postprocessed(result, info['img_path'], part, png, classes, crf, fg_thr, bg_thr, proposals)
+
+    run_per_image(names, process, paths, desc='BBAM')
+    if get_dist_info()[0] != 0:
+        return None
+    return merge_bbam_outputs(out_dir, names, classes)
+
+
+def write_postprocessed(result: dict, img_path: str, part_path: str, png_path: str, classes: Sequence[str],
+                        crf: Optional[dict], fg_thr: float, bg_thr: float, proposals: Optional[dict]) -> None:
+    """Post-process one image's attributions and write its COCO fragment and semantic PNG."""
+    image = _read_rgb(img_path)
+    name = osp.splitext(osp.basename(img_path))[0]
+    file_name = osp.basename(img_path)
+    props = _proposals(proposals, image, name, file_name)
+    instances = postprocess_image(result, image, crf, fg_thr, bg_thr, props)
+    writer = CocoInstanceWriter(classes)
+    image_id = writer.add_image(file_name, *image.shape[:2])
+    for inst in instances:
+        writer.add_instance(image_id, inst['mask'], inst['label'], inst['score'], inst['ignore'])
+    save_label_png(png_path, semantic_from_instances(instances, result, image.shape[:2]))
+    writer.dump(part_path)
+
+
+def merge_bbam_outputs(out_dir: str, names: Sequence[str], classes: Sequence[str]) -> dict:
+    """Merge the per-image fragments into ``instances.json`` and count what happened in ``summary.json``."""
+    parts = []
+    for name in names:
+        with open(osp.join(out_dir, 'instances', name + '.json')) as f:
+            parts.append(json.load(f))
+    merged = merge_coco(parts) if parts else CocoInstanceWriter(classes).to_dict()
+    atomic_write_bytes(osp.join(out_dir, 'instances.json'), json.dumps(merged).encode())
+    boxes = empty = positives = 0
+    seconds = 0.0
+    for name in names:
+        data = load_attributions(osp.join(out_dir, 'attributions', name + '.npz'))
+        boxes += len(data['labels'])
+        empty += int((data['num_positives'] == 0).sum())
+        positives += int(data['num_positives'].sum())
+        seconds += float(data['seconds'])
+    summary = dict(images=len(names), boxes=boxes, instances=len(merged['annotations']),
+                   boxes_without_positives=empty, mean_positives=positives / max(boxes, 1),
+                   seconds_per_object=seconds / max(boxes, 1))
+    atomic_write_bytes(osp.join(out_dir, 'summary.json'), json.dumps(summary, indent=1).encode())
+    if empty:
+        warnings.warn(f'BBAM: {empty} of {boxes} boxes had no positive proposal (the detector does not find them): '
+                      'their attribution is empty and their box is left undecided (255) in the semantic labels')
+    print_log(f'BBAM: {summary}', logger='current')
+    return summary

@@ -1,0 +1,4 @@
+"""Registered hooks."""
+from .bbam_hook import BBAMHook
+
+__all__ = ['BBAMHook']
