@@ -10,7 +10,6 @@ boundary (full IRNet). Ground truth: SegmentationClass / SegmentationObject unde
 """
 import argparse
 import json
-import os.path as osp
 import time
 
 import numpy as np
@@ -20,7 +19,7 @@ from tqdm import tqdm
 import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.datasets.pseudo_labels import load_label_png  # noqa: E402
+from wsseg_mm.evaluation import as_prediction, voc_ground_truth  # noqa: E402
 from wsseg_mm.engine import (build_split_dataset, image_name, init_model, load_cams, load_cfg,  # noqa: E402
                              preprocess_one)
 from wsseg_mm.functional.cam import cams_to_semantic  # noqa: E402
@@ -46,19 +45,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def gt_instances(objects: np.ndarray, semantic: np.ndarray) -> dict:
-    ids = [i for i in np.unique(objects) if i not in (0, 255)]
-    masks = np.stack([objects == i for i in ids]) if ids else np.zeros((0, *objects.shape), bool)
-    labels = [int(np.bincount(semantic[m][semantic[m] < 255]).argmax()) for m in masks]
-    return dict(masks=masks, labels=np.array(labels, np.int64), ignore=objects == 255)
-
-
-def as_prediction(instances, shape) -> dict:
-    masks = np.stack([i['mask'] for i in instances]) if instances else np.zeros((0, *shape), bool)
-    return dict(masks=masks, labels=np.array([i['label'] for i in instances], np.int64),
-                scores=np.array([i['score'] for i in instances], np.float64))
-
-
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_cfg(args.config, args.cfg_options)
@@ -81,8 +67,8 @@ def main(argv=None):
         cams = load_cams(args.cam_dir, name)
         labels, high_res, strided = cams['labels'], cams['high_res'], cams['strided']
         size = tuple(sample['inputs'].shape[-2:])
-        gt_sem = load_label_png(osp.join(root, 'SegmentationClass', name + '.png'))
-        gts.append(gt_instances(load_label_png(osp.join(root, 'SegmentationObject', name + '.png')), gt_sem))
+        gt_sem, gt_inst = voc_ground_truth(root, name)
+        gts.append(gt_inst)
 
         sem = {'cam': cams_to_semantic(high_res, labels, args.cam_bg).numpy().astype(np.uint8)}
         start = time.perf_counter()

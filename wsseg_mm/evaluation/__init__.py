@@ -1,3 +1,4 @@
 from .metrics import A2DMetric, InstanceAPMetric
+from .pseudo_label_quality import PseudoLabelScorer, as_prediction, gt_instances, voc_ground_truth
 
-__all__ = ['A2DMetric', 'InstanceAPMetric']
+__all__ = ['A2DMetric', 'InstanceAPMetric', 'PseudoLabelScorer', 'as_prediction', 'gt_instances', 'voc_ground_truth']

@@ -10,7 +10,7 @@ batch (its own mask, stride and positives), so the backbone runs once per step f
 import contextlib
 import math
 import time
-from typing import Dict, Optional, Sequence
+from typing import Dict, Sequence
 
 import numpy as np
 import torch

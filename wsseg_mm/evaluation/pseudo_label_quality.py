@@ -1,0 +1,85 @@
+"""Scoring pseudo labels against VOC-layout ground truth, as the papers do: semantic mIoU (255 in the ground
+truth ignored; 255 in a pseudo label counts neither way, see :func:`confusion_matrix`) and instance mask AP^r at
+IoU 0.5 / 0.7 with the average best overlap (ABO).
+
+Labels are 1-based class ids (0 = background) throughout, as in the semantic PNGs.
+"""
+import os.path as osp
+from typing import Dict, List, Sequence, Tuple
+
+import numpy as np
+
+from ..datasets.pseudo_labels import load_label_png
+from ..functional.metrics import (average_best_overlap, confusion_matrix, image_mask_ious, instance_ap,
+                                  iou_from_confusion)
+
+__all__ = ['voc_ground_truth', 'gt_instances', 'as_prediction', 'PseudoLabelScorer']
+
+
+def gt_instances(objects: np.ndarray, semantic: np.ndarray) -> dict:
+    """Instances of a SegmentationObject map: ``masks`` (G, H, W), ``labels`` (G, ) from the class map,
+    ``ignore`` (H, W) the 255 band."""
+    ids = [i for i in np.unique(objects) if i not in (0, 255)]
+    masks = np.stack([objects == i for i in ids]) if ids else np.zeros((0, *objects.shape), bool)
+    labels = [int(np.bincount(semantic[m][semantic[m] < 255]).argmax()) for m in masks]
+    return dict(masks=masks, labels=np.array(labels, np.int64), ignore=objects == 255)
+
+
+def voc_ground_truth(root: str, name: str) -> Tuple[np.ndarray, dict]:
+    """``(SegmentationClass map, instances)`` of an image of a VOC-layout ``root`` (``.../VOC2012``)."""
+    semantic = load_label_png(osp.join(root, 'SegmentationClass', name + '.png'))
+    return semantic, gt_instances(load_label_png(osp.join(root, 'SegmentationObject', name + '.png')), semantic)
+
+
+def as_prediction(instances: Sequence[dict], shape) -> dict:
+    """Instance dicts (``mask``, ``label``, ``score``) -> the ``preds`` entry of :func:`instance_ap`."""
+    masks = np.stack([i['mask'] for i in instances]) if instances else np.zeros((0, *shape), bool)
+    return dict(masks=masks, labels=np.array([i['label'] for i in instances], np.int64),
+                scores=np.array([i['score'] for i in instances], np.float64))
+
+
+class PseudoLabelScorer:
+    """Accumulates several pseudo-label methods over the same images.
+
+    Call :meth:`add_image` once per image with its ground truth, then :meth:`add` once per method; then
+    :meth:`results`.
+    """
+
+    def __init__(self, num_classes: int, iou_thrs: Sequence[float] = (0.5, 0.7)) -> None:
+        self.num_classes = num_classes
+        self.iou_thrs = tuple(iou_thrs)
+        self.gts: List[dict] = []
+        self.cms: Dict[str, np.ndarray] = {}
+        self.preds: Dict[str, List[dict]] = {}
+        self.labelled: Dict[str, List[int]] = {}
+
+    def add_image(self, gt_semantic: np.ndarray, gt_inst: dict) -> None:
+        self.gts.append(dict(gt_inst, semantic=gt_semantic))
+
+    def add(self, method: str, semantic: np.ndarray, instances: Sequence[dict]) -> None:
+        gt = self.gts[-1]
+        cm = self.cms.setdefault(method, np.zeros((self.num_classes, self.num_classes), np.int64))
+        cm += confusion_matrix(semantic, gt['semantic'], self.num_classes)
+        self.preds.setdefault(method, []).append(as_prediction(instances, semantic.shape))
+        counts = self.labelled.setdefault(method, [0, 0])
+        counts[0] += int((semantic != 255).sum())
+        counts[1] += semantic.size
+        if len(self.preds[method]) != len(self.gts):
+            raise ValueError(f'{method}: add_image must come before every add')
+
+    def results(self) -> Dict[str, dict]:
+        """Per method: ``mIoU``, ``AP50`` / ``AP70`` (per ``iou_thrs``), ``ABO`` (all in %), ``labelled`` (% of
+        pixels not 255), ``instances``."""
+        out = {}
+        for method, preds in self.preds.items():
+            ious = image_mask_ious(preds, self.gts)
+            row = dict(mIoU=100 * float(np.nanmean(iou_from_confusion(self.cms[method]))))
+            for thr in self.iou_thrs:
+                row[f'AP{int(round(thr * 100))}'] = 100 * instance_ap(preds, self.gts, self.num_classes, thr,
+                                                                     ious=ious)['ap']
+            row['ABO'] = 100 * average_best_overlap(preds, self.gts, ious=ious)
+            labelled, total = self.labelled[method]
+            row['labelled'] = 100 * labelled / max(total, 1)
+            row['instances'] = int(sum(len(p['labels']) for p in preds))
+            out[method] = row
+        return out
