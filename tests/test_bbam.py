@@ -258,3 +258,35 @@ def test_explainer_box_without_positives_is_empty():
     out = BBAMExplainer(det, num_proposals=4, num_iters=2).explain(image, boxes, torch.tensor([1, 0]), (32, 32))
     assert out['num_positives'].tolist() == [0, 0]
     assert not out['attributions'].any()
+
+
+# ------------------------------------------------------------------------------------------------ configs / hook
+@pytest.mark.parametrize('name', ['faster_rcnn_voc.py', 'toy/faster-rcnn_r18-tiny_toy-bbam.py'])
+def test_detector_configs_carry_the_hook_with_paper_defaults(name):
+    import os.path as osp
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope
+    from mmdet.registry import HOOKS, MODELS
+    import wsseg_mm  # noqa: F401
+    cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs/bbam', name))
+    with DefaultScope.overwrite_default_scope('mmdet'):
+        hook = HOOKS.build(cfg.custom_hooks[0])
+        model = MODELS.build(cfg.model)
+    assert type(hook).__name__ == 'BBAMHook' and model.roi_head.bbox_head.num_classes in (6, 20)
+    assert hook.explainer['num_iters'] in (100, 300) and hook.explainer['l1_weight'] == 0.007
+    assert hook.explainer['lr'] == 0.02 and hook.post['fg_thr'] == 0.8 and hook.post['bg_thr'] == 0.2
+    assert [t['type'] for t in hook.pipeline] == ['LoadImageFromFile', 'LoadAnnotations', 'Resize', 'PackDetInputs']
+    if name == 'faster_rcnn_voc.py':
+        assert hook.explainer['stride_base'] == 16 and hook.explainer['stride_scale'] == 48
+        # the MCG proposals are checked before training starts, not after it ends
+        with pytest.raises(FileNotFoundError, match='MCG'):
+            hook.before_train(None)
+
+
+def test_explainer_defaults_are_the_papers():
+    explainer = BBAMExplainer(TinyDetector())
+    assert (explainer.l1_weight, explainer.lr, explainer.num_iters) == (0.007, 0.02, 300)
+    assert (explainer.stride_base, explainer.stride_scale, explainer.jitter_ratio) == (16, 48, 0.3)
+    assert explainer.iou_thrs == (0.9, 0.85, 0.8) and explainer.use_box_head and explainer.use_cls_head
+    with pytest.raises(ValueError):
+        BBAMExplainer(TinyDetector(), use_box_head=False, use_cls_head=False)
