@@ -122,6 +122,22 @@ def test_two_processes_write_what_one_writes(toy_root, checkpoint, single, tmp_p
         np.testing.assert_array_equal(a['attributions'], b['attributions'])
 
 
+def test_image_read_once_gives_what_the_pipeline_gives(toy_root):
+    from mmengine.config import Config
+    from wsseg_mm.engine.bbam import load_sample
+    from wsseg_mm.engine.hooks.bbam_hook import BBAMHook
+    cfg = Config.fromfile(CFG)
+    cfg.merge_from_dict({'train_dataloader.dataset.data_root': osp.join(toy_root, 'VOCdevkit')})
+    hook = BBAMHook(**{k: v for k, v in cfg.custom_hooks[0].items() if k != 'type'})
+    dataset = hook.build_dataset(cfg)
+    sample, rgb = load_sample(dataset, 1)
+    reference = dataset[1]
+    assert torch.equal(sample['inputs'], reference['inputs']) and rgb.shape == (64, 64, 3)
+    assert torch.equal(sample['data_samples'].gt_instances.bboxes.tensor,
+                       reference['data_samples'].gt_instances.bboxes.tensor)
+    assert sample['data_samples'].img_path == reference['data_samples'].img_path
+
+
 def test_hook_generates_after_training(toy_root, tmp_path):
     work = str(tmp_path / 'train')
     out = str(tmp_path / 'hook_out')

@@ -31,7 +31,7 @@ from ..functional.box_masks import (instances_to_semantic, load_mcg_proposals, l
 from ..models.bbam_explainer import BBAMExplainer
 from .per_image import image_name, preprocess_one, run_per_image
 
-__all__ = ['explain_sample', 'postprocess_image', 'generate_bbam_pseudo_labels', 'merge_bbam_outputs']
+__all__ = ['load_sample', 'explain_sample', 'postprocess_image', 'generate_bbam_pseudo_labels', 'merge_bbam_outputs']
 
 
 def _read_rgb(path: str) -> np.ndarray:
@@ -42,6 +42,26 @@ def _read_rgb(path: str) -> np.ndarray:
     if image is None:
         raise ValueError(f'cannot decode image: {path}')
     return np.ascontiguousarray(image)
+
+
+def load_sample(dataset, index: int):
+    """``(packed sample, (H, W, 3) uint8 RGB original)`` with the image file read once: when the pipeline starts
+    with ``LoadImageFromFile`` the decoded image is handed to the rest of the pipeline and kept for the CRF."""
+    info = dataset.get_data_info(index)
+    transforms = list(dataset.pipeline.transforms)
+    if not transforms or type(transforms[0]).__name__ != 'LoadImageFromFile':
+        sample = dataset[index]
+        return sample, _read_rgb(info['img_path'])
+    rgb = _read_rgb(info['img_path'])
+    bgr = np.ascontiguousarray(rgb[..., ::-1])  # what LoadImageFromFile decodes (cv2, colour)
+    if getattr(transforms[0], 'to_float32', False):
+        bgr = bgr.astype(np.float32)
+    results = dict(info, img=bgr, img_shape=rgb.shape[:2], ori_shape=rgb.shape[:2])
+    for transform in transforms[1:]:
+        results = transform(results)
+        if results is None:
+            raise RuntimeError(f'{info["img_path"]}: the pipeline dropped the image at {type(transform).__name__}')
+    return results, rgb
 
 
 def image_seed(seed: int, name: str) -> int:
@@ -197,15 +217,15 @@ def generate_bbam_pseudo_labels(detector: torch.nn.Module,
         npz, part, png = paths(name)
         info = dataset.get_data_info(index[name])
         if osp.exists(npz):
-            result = load_attributions(npz)
+            result, image = load_attributions(npz), _read_rgb(info['img_path'])
         else:
             try:
-                sample = dataset[index[name]]
+                sample, image = load_sample(dataset, index[name])
             except Exception as error:  # name the file whatever the pipeline raised
                 raise RuntimeError(f'{info["img_path"]}: {error}') from error
             result = explain_sample(bbam, sample, seed, batched)
             _save_npz(npz, result)
-        write_postprocessed(result, info['img_path'], part, png, classes, crf, fg_thr, bg_thr, proposals)
+        write_postprocessed(result, image, info['img_path'], part, png, classes, crf, fg_thr, bg_thr, proposals)
 
     run_per_image(names, process, paths, desc='BBAM')
     if get_dist_info()[0] != 0:
@@ -213,10 +233,10 @@ def generate_bbam_pseudo_labels(detector: torch.nn.Module,
     return merge_bbam_outputs(out_dir, names, classes)
 
 
-def write_postprocessed(result: dict, img_path: str, part_path: str, png_path: str, classes: Sequence[str],
+def write_postprocessed(result: dict, image: np.ndarray, img_path: str, part_path: str, png_path: str, classes: Sequence[str],
                         crf: Optional[dict], fg_thr: float, bg_thr: float, proposals: Optional[dict]) -> None:
-    """Post-process one image's attributions and write its COCO fragment and semantic PNG."""
-    image = _read_rgb(img_path)
+    """Post-process one image's attributions (``image``: (H, W, 3) uint8 RGB original) and write its COCO
+    fragment and semantic PNG."""
     name = osp.splitext(osp.basename(img_path))[0]
     file_name = osp.basename(img_path)
     props = _proposals(proposals, image, name, file_name)
