@@ -1,5 +1,5 @@
 # Stock mmdet Faster R-CNN (ResNet-18 at half width + FPN, from scratch) trained on the toy boxes: the detector
-# BBAM explains. ~10 minutes on 2 CPU cores for the full schedule.
+# BBAM explains. ~20 minutes on 2 CPU cores for the full schedule.
 _base_ = [
     'mmdet::_base_/models/faster-rcnn_r50_fpn.py', '../_base_/datasets/toy_voc_boxes.py',
     'mmdet::_base_/schedules/schedule_1x.py', 'mmdet::_base_/default_runtime.py'
@@ -8,7 +8,9 @@ custom_imports = dict(imports=['wsseg_mm'], allow_failed_imports=False)
 num_classes = 6
 model = dict(
     data_preprocessor=dict(pad_size_divisor=32),
-    backbone=dict(depth=18, base_channels=32, init_cfg=None),  # offline toy run: trained from scratch
+    # offline toy run: trained from scratch, so nothing is frozen and BN learns its statistics (the base's
+    # frozen_stages=1 / norm_eval=True are for ImageNet weights: here they would freeze a random stem)
+    backbone=dict(depth=18, base_channels=32, init_cfg=None, frozen_stages=-1, norm_eval=False),
     neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
     rpn_head=dict(
         in_channels=64, feat_channels=64,
@@ -17,11 +19,11 @@ model = dict(
         bbox_roi_extractor=dict(out_channels=64),
         bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=num_classes)),
     test_cfg=dict(rpn=dict(nms_pre=300, max_per_img=300), rcnn=dict(max_per_img=20)))
-max_epochs = 24
+max_epochs = 16
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=200),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[16, 22], gamma=0.1)
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[11, 15], gamma=0.1)
 ]
 optim_wrapper = dict(optimizer=dict(lr=0.02))
 auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -8,7 +8,8 @@ data_root = 'data/toy/VOCdevkit/VOC2012/'
 metainfo = dict(classes=('disc', 'square', 'triangle', 'star', 'cross', 'ring'))
 num_classes = 6
 model = dict(
-    backbone=dict(depth=18, base_channels=32, init_cfg=None),
+    # from scratch: nothing frozen, BN trained (the base's frozen_stages / norm_eval are for ImageNet weights)
+    backbone=dict(depth=18, base_channels=32, init_cfg=None, frozen_stages=-1, norm_eval=False),
     neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
     rpn_head=dict(in_channels=64, feat_channels=64,
                   anchor_generator=dict(scales=[4], ratios=[0.5, 1.0, 2.0], strides=[4, 8, 16, 32, 64])),
