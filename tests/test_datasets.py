@@ -106,6 +106,14 @@ def test_box_fully_outside_is_dropped(voc_root, tmp_path):
     assert [i['bbox'] for i in ds.get_data_info(1)['instances']] == [[1, 1, 7, 7]]
 
 
+def test_voc_metric_names_custom_classes(voc_root):
+    kwargs = dict(data_root=osp.dirname(voc_root), ann_file='VOC2012/ImageSets/Segmentation/train.txt',
+                  data_prefix=dict(sub_data_root='VOC2012/'), pipeline=[])
+    assert WeakVOCDataset(**kwargs).metainfo['dataset_type'] == 'VOC2012'  # VOC's classes: mmdet's behaviour
+    custom = WeakVOCDataset(metainfo=dict(classes=('person', 'dog')), **kwargs)
+    assert custom.metainfo['dataset_type'] is None and custom.metainfo['classes'] == ('person', 'dog')
+
+
 def test_a2d_mat_reads_back_matlab_layout(a2d_root):
     ann = read_a2d_mat(osp.join(a2d_root, 'Annotations/mat/v_train/00001.mat'))
     assert ann['masks'].shape == (2, 12, 16)

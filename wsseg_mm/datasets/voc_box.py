@@ -16,6 +16,8 @@ class WeakVOCDataset(VOCDataset):
     * with ``filter_cfg=dict(filter_empty_gt=True)`` the images left without objects are skipped and counted in
       one warning (mmdet drops them silently).
 
+    * with classes other than VOC's, ``dataset_type`` is cleared so that ``VOCMetric`` names them correctly.
+
     The counts stay readable as ``num_clipped_boxes``, ``num_dropped_boxes`` and ``num_empty_images``.
     """
 
@@ -24,6 +26,10 @@ class WeakVOCDataset(VOCDataset):
         self.num_dropped_boxes = 0
         self.num_empty_images = 0
         super().__init__(**kwargs)
+        if tuple(self._metainfo['classes']) != tuple(VOCDataset.METAINFO['classes']):
+            # mmdet's VOCMetric prints VOC's own class names for a 'VOC2012' dataset_type whatever the classes
+            # are; without it the metric names the classes of this dataset
+            self._metainfo['dataset_type'] = None
 
     def parse_data_info(self, img_info: dict) -> Union[dict, List[dict]]:
         data_info = super().parse_data_info(img_info)
