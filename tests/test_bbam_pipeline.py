@@ -156,7 +156,7 @@ def test_benchmark_and_visualisation(toy_root, checkpoint, single, tmp_path):
                     '3', '--speed-images', '1', '--out', result, '--cfg-options', *options(toy_root)])
     figures = json.load(open(result))
     methods = figures['methods']
-    expected = ['box-fill', 'GrabCut'] + [f'BBAM ({h}){s}' for h in ('both', 'box', 'cls')
+    expected = ['box-fill', 'box-fill (explained boxes)', 'GrabCut', 'GrabCut (explained boxes)'] + [f'BBAM ({h}){s}' for h in ('both', 'box', 'cls')
                                           for s in ('', ' + CRF', ' + proposals', ' + CRF + proposals')]
     assert list(methods) == expected
     assert all(0 <= methods[m]['mIoU'] <= 100 and 0 <= methods[m]['AP50'] <= 100 for m in expected)
