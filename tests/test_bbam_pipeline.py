@@ -143,6 +143,9 @@ def test_hook_generates_after_training(toy_root, tmp_path):
     out = str(tmp_path / 'hook_out')
     log = run_tool([sys.executable, 'tools/train.py', CFG, '--work-dir', work, '--cfg-options',
                     *options(toy_root, out, iters=2), 'custom_hooks.0.limit=2', 'train_dataloader.batch_size=4',
+                    f'val_dataloader.dataset.data_root={osp.join(toy_root, "VOCdevkit")}',
+                    f'test_dataloader.dataset.data_root={osp.join(toy_root, "VOCdevkit")}',
+                    'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
                     'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
                     'train_cfg.max_epochs=1', 'train_cfg.val_interval=100', 'default_hooks.checkpoint.interval=1'])
     assert 'BBAM: explaining' in log and 'BBAM: rank 0/1: 2 written' in log
