@@ -12,7 +12,7 @@ NPROC=${NPROC:-2}
 BENCH_IMAGES=${BENCH_IMAGES:-60}
 CFG=configs/bbam/toy/faster-rcnn_r18-tiny_toy-bbam.py
 WORK=work_dirs/bbam_toy
-CKPT=$WORK/detector/epoch_16.pth
+CKPT=$WORK/detector/epoch_20.pth
 OUT=data/toy/VOCdevkit/VOC2012/bbam
 
 # 1: on a GPU the hook would explain the training set inside the training process; on 2 CPU cores it is faster
