@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # BBAM end to end on the toy benchmark (make toy-data first), each stage a standard tool call:
 #   1 train the stock toy Faster R-CNN on the boxes; BBAMHook then writes the pseudo masks of the training set
-#     (LIMIT images: all 400 take about an hour on 2 cores at 100 iterations)
+#     (all 400 training images: about an hour with 2 processes on 2 cores)
 #   2 the benchmark (box-fill, GrabCut, BBAM box / cls / both heads, +-CRF, +-proposals) and pictures
 #   3 stock Mask R-CNN (ignore regions + seed growing) and FCN on the pseudo masks
 # Usage: bash tools/bbam_tools/run_toy.sh   (PYTHON defaults to .venv/bin/python; NPROC processes for BBAM)
