@@ -29,20 +29,11 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def hook_from_cfg(cfg) -> BBAMHook:
-    """The config's BBAMHook (its settings), or a default one."""
-    for hook in cfg.get('custom_hooks', None) or []:
-        if hook.get('type') in ('BBAMHook', BBAMHook):
-            kwargs = {k: v for k, v in dict(hook).items() if k not in ('type', 'priority')}
-            return BBAMHook(**kwargs)
-    return BBAMHook()
-
-
 def main(argv=None):
     args = parse_args(argv)
     setup_launcher(args.launcher)
     cfg = load_cfg(args.config, args.cfg_options, args.launcher, args.work_dir)
-    hook = hook_from_cfg(cfg)
+    hook = BBAMHook.from_config(cfg)
     if args.limit is not None:
         hook.limit = args.limit
     hook.before_train(None)

@@ -29,9 +29,9 @@ from tqdm import tqdm
 import wsseg_mm  # noqa: F401  (first: compat + registration)
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.engine import image_name, init_model, load_cfg  # noqa: E402
-from wsseg_mm.engine.bbam import (_proposals, _read_rgb, explain_sample, generate_bbam_pseudo_labels,  # noqa: E402
-                                  load_attributions, postprocess_image, semantic_from_instances)
+from wsseg_mm.engine import BBAMHook, image_name, init_model, load_cfg, read_rgb  # noqa: E402
+from wsseg_mm.engine.bbam import (explain_sample, generate_bbam_pseudo_labels, load_attributions,  # noqa: E402
+                                  load_proposals, postprocess_image, semantic_from_instances)
 from wsseg_mm.evaluation import PseudoLabelScorer, voc_ground_truth  # noqa: E402
 from wsseg_mm.functional.box_masks import box_fill, box_to_mask, grabcut_in_box, instances_to_semantic  # noqa: E402
 from wsseg_mm.models.bbam_explainer import BBAMExplainer  # noqa: E402
@@ -74,10 +74,9 @@ def speed(model, dataset, explainer_cfg: dict, count: int) -> dict:
 
 def main(argv=None):
     args = parse_args(argv)
-    from tools.bbam import hook_from_cfg
     torch.manual_seed(0)
     cfg = load_cfg(args.config, args.cfg_options)
-    hook = hook_from_cfg(cfg)
+    hook = BBAMHook.from_config(cfg)
     model = init_model(cfg, args.checkpoint)
     dataset = hook.build_dataset(cfg)
     classes = dataset.metainfo['classes']
@@ -95,7 +94,7 @@ def main(argv=None):
     for i in tqdm(range(count), desc='scoring', mininterval=10):
         info = dataset.get_data_info(i)
         name = image_name(info)
-        image = _read_rgb(info['img_path'])
+        image = read_rgb(info['img_path'])
         shape = image.shape[:2]
         scorer.add_image(*voc_ground_truth(root, name))
         first = load_attributions(osp.join(args.out_dir, args.heads[0], 'attributions', name + '.npz'))
@@ -112,7 +111,7 @@ def main(argv=None):
                        instances_to_semantic([k['mask'] for k in kept] + [np.zeros(shape, bool)] * len(undecided),
                                              [k['label'] for k in kept] + [1] * len(undecided),
                                              [None] * len(kept) + undecided, shape), kept)
-        proposals = _proposals(proposal_cfg, image, name, osp.basename(info['img_path']))
+        proposals = load_proposals(proposal_cfg, image, name, osp.basename(info['img_path']))
         for heads in args.heads:
             result = load_attributions(osp.join(args.out_dir, heads, 'attributions', name + '.npz'))
             for suffix, post in POST.items():

@@ -8,6 +8,7 @@ final pseudo mask with its ignore region), and the image's semantic pseudo label
 the folder next to BBAM_OUT_DIR named JPEGImages).
 """
 import argparse
+import json
 import os
 import os.path as osp
 
@@ -16,7 +17,8 @@ import numpy as np
 from tqdm import tqdm
 
 from wsseg_mm.datasets.pseudo_labels import atomic_write_bytes, load_coco_instances, load_label_png
-from wsseg_mm.engine.bbam import _read_rgb, load_attributions
+from wsseg_mm.engine import read_rgb
+from wsseg_mm.engine.bbam import load_attributions
 from wsseg_mm.functional.box_masks import box_to_mask
 from wsseg_mm.visualization import colorize_label, draw_boxes, heatmap, make_grid, overlay_label
 
@@ -74,14 +76,13 @@ def main(argv=None):
     coco_path = osp.join(args.bbam_dir, 'instances.json')
     if not osp.exists(coco_path):
         raise FileNotFoundError(f'{coco_path} not found: run tools/bbam.py (or train with BBAMHook) first')
-    import json
     with open(coco_path) as f:
         classes = [c['name'] for c in json.load(f)['categories']]
     instances = load_coco_instances(coco_path)
     os.makedirs(args.out_dir, exist_ok=True)
     for file_name in tqdm(sorted(instances)[:args.max], desc='pictures'):
         name = osp.splitext(file_name)[0]
-        image = _read_rgb(osp.join(img_dir, file_name))
+        image = read_rgb(osp.join(img_dir, file_name))
         result = load_attributions(osp.join(args.bbam_dir, 'attributions', name + '.npz'))
         semantic = load_label_png(osp.join(args.bbam_dir, 'semantic', name + '.png'))
         picture = render(image, result, instances[file_name], semantic, classes, args.upscale)

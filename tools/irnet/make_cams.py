@@ -7,7 +7,6 @@ Writes ``DIR/<image>.npz`` with ``keys`` (the image's 1-based class labels), ``h
 split across processes by rank.
 """
 import argparse
-import io
 import os.path as osp
 
 import numpy as np
@@ -15,7 +14,7 @@ import numpy as np
 import wsseg_mm  # noqa: F401  (first: compat + registration)
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.datasets.pseudo_labels import atomic_write_bytes  # noqa: E402
+from wsseg_mm.datasets.pseudo_labels import atomic_save_npz  # noqa: E402
 from wsseg_mm.engine import (build_split_dataset, image_name, init_model, load_cfg, preprocess_one,  # noqa: E402
                              run_per_image, setup_launcher)
 
@@ -32,12 +31,6 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def save_npz(path: str, **arrays) -> None:
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
 def main(argv=None):
     args = parse_args(argv)
     setup_launcher(args.launcher)
@@ -51,7 +44,7 @@ def main(argv=None):
         data = preprocess_one(model, sample)
         labels = [int(c) for c in sample['data_samples'].metainfo['img_labels']]
         cams = model.compute_cams(data['inputs'], labels)
-        save_npz(osp.join(args.out_dir, name + '.npz'), keys=np.array(labels, np.int64),
+        atomic_save_npz(osp.join(args.out_dir, name + '.npz'), keys=np.array(labels, np.int64),
                  high_res=cams['high_res'].numpy().astype(np.float16),
                  strided=cams['strided'].numpy().astype(np.float16))
 

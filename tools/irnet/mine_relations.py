@@ -9,14 +9,13 @@ training set. Resumable and split across processes by rank.
 import argparse
 import os.path as osp
 
-import mmcv
 import numpy as np
 
 import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 
 from wsseg_mm.datasets.pseudo_labels import save_label_png  # noqa: E402
-from wsseg_mm.engine import (build_split_dataset, image_name, load_cams, load_cfg, run_per_image,  # noqa: E402
+from wsseg_mm.engine import (build_split_dataset, image_name, load_cams, load_cfg, read_rgb, run_per_image,  # noqa: E402
                              setup_launcher)
 from wsseg_mm.functional.relation import mine_inter_pixel_relations  # noqa: E402
 
@@ -44,9 +43,7 @@ def main(argv=None):
 
     def process(name: str) -> None:
         cams = load_cams(args.cam_dir, name)
-        image = mmcv.imread(paths[name], channel_order='rgb')
-        if image is None:
-            raise OSError(f'cannot read image {paths[name]}')
+        image = read_rgb(paths[name])
         relations = mine_inter_pixel_relations(image, cams['high_res'].numpy(), np.array(cams['labels']),
                                                fg_threshold=args.fg, bg_threshold=args.bg,
                                                crf_cfg=dict(iterations=args.crf_iters))

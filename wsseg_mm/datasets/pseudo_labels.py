@@ -7,6 +7,7 @@
 All writes are atomic (temporary file + rename) so an interrupted run never leaves a truncated file behind,
 which is what makes pseudo-label runs resumable by "skip what exists".
 """
+import io
 import json
 import os
 import os.path as osp
@@ -33,6 +34,13 @@ def atomic_write_bytes(path: str, data: bytes) -> None:
         if osp.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def atomic_save_npz(path: str, compressed: bool = False, **arrays) -> None:
+    """``np.savez`` (or ``savez_compressed``) of ``arrays`` to ``path``, atomically."""
+    buffer = io.BytesIO()
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def save_label_png(path: str, label: np.ndarray, palette: Sequence[Sequence[int]] = VOC_PALETTE) -> None:

@@ -1,7 +1,7 @@
 """PASCAL VOC 2012 (+ SBD train_aug) with image-level class labels, for CAM classifiers (mmseg scope)."""
 import os.path as osp
 import warnings
-from typing import List, Optional
+from typing import List
 
 import numpy as np
 from mmengine.registry import DefaultScope

@@ -1,5 +1,8 @@
 from .hooks import BBAMHook
 from .per_image import (build_split_dataset, image_name, init_model, load_cams, load_cfg, preprocess_one,
-                        run_per_image, setup_launcher)
+                        read_rgb, run_per_image, setup_launcher)
 
-__all__ = ['BBAMHook', 'init_model', 'load_cams', 'preprocess_one', 'run_per_image', 'setup_launcher', 'build_split_dataset', 'image_name', 'load_cfg']
+__all__ = [
+    'BBAMHook', 'init_model', 'load_cams', 'preprocess_one', 'run_per_image', 'setup_launcher', 'build_split_dataset',
+    'image_name', 'load_cfg', 'read_rgb'
+]

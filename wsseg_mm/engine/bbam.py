@@ -24,24 +24,15 @@ import torch.nn.functional as F
 from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 
-from ..datasets.pseudo_labels import (CocoInstanceWriter, atomic_write_bytes, merge_coco, save_label_png)
+from ..datasets.pseudo_labels import (CocoInstanceWriter, atomic_save_npz, atomic_write_bytes, merge_coco,
+                                      save_label_png)
 from ..functional.bbam import attribution_to_mask
-from ..functional.box_masks import (instances_to_semantic, load_mcg_proposals, load_rle_proposals,
+from ..functional.box_masks import (box_to_mask, instances_to_semantic, load_mcg_proposals, load_rle_proposals,
                                     refine_with_proposals, skimage_mask_proposals)
 from ..models.bbam_explainer import BBAMExplainer
-from .per_image import image_name, preprocess_one, run_per_image
+from .per_image import image_name, preprocess_one, read_rgb, run_per_image
 
-__all__ = ['load_sample', 'explain_sample', 'postprocess_image', 'generate_bbam_pseudo_labels', 'merge_bbam_outputs']
-
-
-def _read_rgb(path: str) -> np.ndarray:
-    import mmcv
-    if not osp.exists(path):
-        raise FileNotFoundError(f'image not found: {path}')
-    image = mmcv.imread(path, channel_order='rgb')
-    if image is None:
-        raise ValueError(f'cannot decode image: {path}')
-    return np.ascontiguousarray(image)
+__all__ = ['load_sample', 'load_proposals', 'load_attributions', 'explain_sample', 'postprocess_image', 'generate_bbam_pseudo_labels', 'merge_bbam_outputs']
 
 
 def load_sample(dataset, index: int):
@@ -51,8 +42,8 @@ def load_sample(dataset, index: int):
     transforms = list(dataset.pipeline.transforms)
     if not transforms or type(transforms[0]).__name__ != 'LoadImageFromFile':
         sample = dataset[index]
-        return sample, _read_rgb(info['img_path'])
-    rgb = _read_rgb(info['img_path'])
+        return sample, read_rgb(info['img_path'])
+    rgb = read_rgb(info['img_path'])
     bgr = np.ascontiguousarray(rgb[..., ::-1])  # what LoadImageFromFile decodes (cv2, colour)
     if getattr(transforms[0], 'to_float32', False):
         bgr = bgr.astype(np.float32)
@@ -102,7 +93,7 @@ def explain_sample(explainer: BBAMExplainer, sample: dict, seed: int = 0, batche
                 seconds=np.float64(out['seconds']))
 
 
-def _proposals(cfg: Optional[dict], image: np.ndarray, name: str, file_name: str) -> Optional[np.ndarray]:
+def load_proposals(cfg: Optional[dict], image: np.ndarray, name: str, file_name: str) -> Optional[np.ndarray]:
     """(N, H, W) mask proposals of an image from the configured source, or None."""
     if not cfg:
         return None
@@ -146,7 +137,6 @@ def postprocess_image(result: Dict[str, np.ndarray], image: np.ndarray, crf: Opt
 def semantic_from_instances(instances: List[dict], result: Dict[str, np.ndarray], shape) -> np.ndarray:
     """Semantic pseudo label: one class per claimed pixel, 255 where classes conflict, where only an ignore
     region reaches, and inside boxes whose attribution is empty."""
-    from ..functional.box_masks import box_to_mask
     masks = [inst['mask'] for inst in instances]
     labels = [inst['label'] for inst in instances]
     ignores = [inst['ignore'] for inst in instances]
@@ -158,16 +148,10 @@ def semantic_from_instances(instances: List[dict], result: Dict[str, np.ndarray]
     return instances_to_semantic(masks, labels, ignores, shape)
 
 
-def _save_npz(path: str, result: dict) -> None:
-    import io
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **dict(result, attributions=result['attributions'].astype(np.float16)))
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-def load_attributions(path: str) -> Dict[str, np.ndarray]:
+def load_attributions(path: str, keys: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
+    """What :func:`generate_bbam_pseudo_labels` saved for an image (only ``keys`` when given)."""
     with np.load(path) as data:
-        return {k: data[k] for k in data.files}
+        return {k: data[k] for k in (data.files if keys is None else keys)}
 
 
 def generate_bbam_pseudo_labels(detector: torch.nn.Module,
@@ -217,14 +201,15 @@ def generate_bbam_pseudo_labels(detector: torch.nn.Module,
         npz, part, png = paths(name)
         info = dataset.get_data_info(index[name])
         if osp.exists(npz):
-            result, image = load_attributions(npz), _read_rgb(info['img_path'])
+            result, image = load_attributions(npz), read_rgb(info['img_path'])
         else:
             try:
                 sample, image = load_sample(dataset, index[name])
             except Exception as error:  # name the file whatever the pipeline raised
                 raise RuntimeError(f'{info["img_path"]}: {error}') from error
             result = explain_sample(bbam, sample, seed, batched)
-            _save_npz(npz, result)
+            atomic_save_npz(npz, compressed=True,
+                            **dict(result, attributions=result['attributions'].astype(np.float16)))
         write_postprocessed(result, image, info['img_path'], part, png, classes, crf, fg_thr, bg_thr, proposals)
 
     run_per_image(names, process, paths, desc='BBAM')
@@ -239,7 +224,7 @@ def write_postprocessed(result: dict, image: np.ndarray, img_path: str, part_pat
     fragment and semantic PNG."""
     name = osp.splitext(osp.basename(img_path))[0]
     file_name = osp.basename(img_path)
-    props = _proposals(proposals, image, name, file_name)
+    props = load_proposals(proposals, image, name, file_name)
     instances = postprocess_image(result, image, crf, fg_thr, bg_thr, props)
     writer = CocoInstanceWriter(classes)
     image_id = writer.add_image(file_name, *image.shape[:2])
@@ -260,7 +245,8 @@ def merge_bbam_outputs(out_dir: str, names: Sequence[str], classes: Sequence[str
     boxes = empty = positives = 0
     seconds = 0.0
     for name in names:
-        data = load_attributions(osp.join(out_dir, 'attributions', name + '.npz'))
+        data = load_attributions(osp.join(out_dir, 'attributions', name + '.npz'),
+                                 keys=('labels', 'num_positives', 'seconds'))  # not the maps
         boxes += len(data['labels'])
         empty += int((data['num_positives'] == 0).sum())
         positives += int(data['num_positives'].sum())

@@ -60,6 +60,18 @@ def build_split_dataset(cfg, split: str = 'test'):
         return DATASETS.build(cfg[f'{split}_dataloader']['dataset'])
 
 
+def read_rgb(path: str):
+    """(H, W, 3) uint8 RGB image; a missing or undecodable file raises an error naming it."""
+    import mmcv
+    import numpy as np
+    if not osp.exists(path):
+        raise FileNotFoundError(f'image not found: {path}')
+    image = mmcv.imread(path, channel_order='rgb')
+    if image is None:
+        raise OSError(f'cannot read image {path}')
+    return np.ascontiguousarray(image)
+
+
 def image_name(data_info: dict) -> str:
     """File stem of a data info's image (``.../JPEGImages/2007_000032.jpg`` -> ``2007_000032``)."""
     return osp.splitext(osp.basename(data_info['img_path']))[0]

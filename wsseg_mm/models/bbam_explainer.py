@@ -136,7 +136,7 @@ class BBAMExplainer:
         Returns:
             dict with ``attributions`` (B, H, W) float32 numpy in [0, 1] (zeros for a box without positives),
             ``num_positives`` (B, ) int, ``strides`` (B, ) int, ``scores`` (B, ) the
-            detector's mean probability of the box's class over the positives, ``loss`` (final objective per box), ``seconds``.
+            detector's mean probability of the box's class over the positives, ``seconds``.
         """
         start = time.perf_counter()
         generator = torch.Generator().manual_seed(int(seed))
@@ -144,7 +144,6 @@ class BBAMExplainer:
         num_boxes = boxes.shape[0]
         attributions = np.zeros((num_boxes, height, width), np.float32)
         strides = np.zeros(num_boxes, np.int64)
-        final_loss = np.full(num_boxes, np.nan, np.float32)
         with frozen(self.detector):
             with torch.no_grad():
                 feats = self.detector.extract_feat(inputs[None])
@@ -162,13 +161,12 @@ class BBAMExplainer:
                 for b in group:
                     strides[b] = adaptive_stride(float((boxes[b, 2] - boxes[b, 0]) * (boxes[b, 3] - boxes[b, 1])),
                                                  height * width, self.stride_base, self.stride_scale)
-                masks, losses = self._optimise(inputs, group, strides, proposals, positives, labels, ref_probs,
+                masks = self._optimise(inputs, group, strides, proposals, positives, labels, ref_probs,
                                                ref_deltas)
-                for b, mask, loss in zip(group, masks, losses):
+                for b, mask in zip(group, masks):
                     attributions[b] = upsample_mask(mask, int(strides[b]), inputs.shape[-2:])[:height, :width]
-                    final_loss[b] = loss
         return dict(attributions=attributions.clip(0, 1), num_positives=num_positives, strides=strides,
-                    scores=scores, loss=final_loss, seconds=time.perf_counter() - start)
+                    scores=scores, seconds=time.perf_counter() - start)
 
     def _optimise(self, inputs, group, strides, proposals, positives, labels, ref_probs, ref_deltas):
         """Adam on the masks of the boxes in ``group`` (one perturbed image each), clamped to [0, 1]."""
@@ -200,11 +198,4 @@ class BBAMExplainer:
             with torch.no_grad():
                 for m in masks:
                     m.clamp_(0, 1)
-        with torch.no_grad():
-            up = torch.stack([upsample_mask(m, int(strides[b]), size) for m, b in zip(masks, group)])
-            probs, deltas = self._heads(self.detector.extract_feat(perturb_image(inputs, up, mean)), rois, roi_labels)
-            own = probs[torch.arange(probs.shape[0]), roi_labels]
-            losses = [bbam_objective([masks[i]], deltas[owners == i], deltas0[owners == i], own[owners == i],
-                                     probs0[owners == i], owners[owners == i] * 0, self.l1_weight, self.use_box_head,
-                                     self.use_cls_head)[0].item() for i in range(len(group))]
-        return [m.detach() for m in masks], losses
+        return [m.detach() for m in masks]

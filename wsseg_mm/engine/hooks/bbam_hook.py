@@ -70,6 +70,14 @@ class BBAMHook(Hook):
         self.seed = seed
         self.limit = limit
 
+    @classmethod
+    def from_config(cls, cfg) -> 'BBAMHook':
+        """The ``BBAMHook`` of a config's ``custom_hooks`` (its settings), or a default one."""
+        for hook in cfg.get('custom_hooks', None) or []:
+            if hook.get('type') in ('BBAMHook', cls):
+                return cls(**{k: v for k, v in dict(hook).items() if k not in ('type', 'priority')})
+        return cls()
+
     def before_train(self, runner) -> None:
         """Fail now, not after hours of training, when the configured MCG proposals are missing."""
         proposals = self.post['proposals']
