@@ -1,5 +1,6 @@
 """IRNet pieces: CAM functions, pair losses by hand, the head and models, label synthesis on synthetic maps."""
 import math
+import os.path as osp
 
 import numpy as np
 import pytest
@@ -196,3 +197,41 @@ def test_synthesis_without_classes_is_background():
     from wsseg_mm.functional.label_synthesis import synthesize_irnet_labels
     result = synthesize_irnet_labels(torch.zeros(0, 4, 4), [], torch.zeros(4, 4), torch.zeros(2, 4, 4), (16, 16))
     assert result['semantic'].shape == (16, 16) and not result['semantic'].any() and result['instances'] == []
+
+
+def test_semantic_at_another_threshold_is_the_synthesis_at_that_threshold():
+    from wsseg_mm.functional.label_synthesis import semantic_from_instance_scores, synthesize_irnet_labels
+    inst, boundary, displacement, cam = two_touching_instances()
+    cam = cam * torch.linspace(0.2, 1.0, cam.shape[-1])  # graded, so the threshold matters
+    size = (64, 96)
+    low = synthesize_irnet_labels(cam, [3], boundary, displacement, size, bg_threshold=0.25)
+    high = synthesize_irnet_labels(cam, [3], boundary, displacement, size, bg_threshold=0.6)
+    num = low['num_instances']
+    assert num >= 2 and low['scores'].shape == (num, *size)
+    assert (high['semantic'] == 3).sum() < (low['semantic'] == 3).sum()
+    np.testing.assert_array_equal(semantic_from_instance_scores(low['scores'], [3], num, 0.6), high['semantic'])
+    np.testing.assert_array_equal(semantic_from_instance_scores(high['scores'], [3], num, 0.25), low['semantic'])
+
+
+def test_label_synthesis_settings_layering():
+    from mmengine.config import Config
+
+    from wsseg_mm.engine import (DEFAULT_LABEL_SYNTHESIS, instance_settings, label_synthesis_settings,
+                                 walk_settings)
+    assert label_synthesis_settings(Config({})) == DEFAULT_LABEL_SYNTHESIS
+    assert DEFAULT_LABEL_SYNTHESIS == dict(cam_bg=0.15, sem_bg=0.25, ins_bg=0.25, radius=5, beta=10, exp_times=8,
+                                           iterations=100, centroid_threshold=2.5)  # the paper's
+    cfg = Config(dict(label_synthesis=dict(exp_times=4, sem_bg=0.5)))
+    settings = label_synthesis_settings(cfg, sem_bg=None, ins_bg=0.7)  # None: not given on the command line
+    assert settings['exp_times'] == 4 and settings['sem_bg'] == 0.5 and settings['ins_bg'] == 0.7
+    assert settings['beta'] == 10 and settings['cam_bg'] == 0.15
+    assert walk_settings(settings) == dict(radius=5, beta=10, exp_times=4)
+    assert instance_settings(settings) == dict(radius=5, beta=10, exp_times=4, bg_threshold=0.7, iterations=100,
+                                               centroid_threshold=2.5)
+    with pytest.raises(KeyError, match='exp_time'):
+        label_synthesis_settings(Config(dict(label_synthesis=dict(exp_time=4))))
+    configs = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'irnet')
+    toy = Config.fromfile(osp.join(configs, 'toy', 'irnet_r18-quarter-os8_toy.py'))
+    assert label_synthesis_settings(toy)['exp_times'] == 4
+    voc = Config.fromfile(osp.join(configs, 'irnet_r50_voc12aug.py'))
+    assert label_synthesis_settings(voc) == DEFAULT_LABEL_SYNTHESIS

@@ -1,5 +1,5 @@
-"""IRNet end to end on a tiny toy benchmark with the real tools: train CAM -> CAMs -> relations -> train IRNet ->
-label synthesis -> benchmark; resumable runs skip finished images; two processes write what one writes."""
+"""IRNet end to end on a tiny toy benchmark with the real tools: pretrain on object images -> train CAM -> CAMs ->
+relations -> train IRNet -> label synthesis -> benchmark; resumable runs skip finished images; two processes write what one writes."""
 import filecmp
 import json
 import os
@@ -10,6 +10,7 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+PRE_CFG = 'configs/irnet/toy/pretrain_r18-quarter-os8_toy-objects.py'
 CAM_CFG = 'configs/irnet/toy/cam_r18-quarter-os8_toy.py'
 IRN_CFG = 'configs/irnet/toy/irnet_r18-quarter-os8_toy.py'
 
@@ -34,12 +35,19 @@ def loader_options(voc, splits=('train', 'val', 'test')):
 def pipeline(tmp_path_factory):
     from wsseg_mm.datasets.toy_benchmark import generate_toy_benchmark
     root = tmp_path_factory.mktemp('irnet')
-    generate_toy_benchmark(str(root), seed=5, image_size=64, num_train=6, num_val=2, videos=False, progress=False)
+    generate_toy_benchmark(str(root), seed=5, image_size=64, num_train=6, num_val=2, videos=False,
+                           num_object_images=6, progress=False)
     voc = str(root / 'VOCdevkit' / 'VOC2012')
     work = root / 'work'
-    cam_opts = loader_options(voc) + [
-        'train_dataloader.batch_size=3', 'max_epochs=1', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
-        'param_scheduler.1.end=1', 'default_hooks.checkpoint.interval=1', 'model.test_cfg.scales=[1.0,0.5]']
+    short = ['train_dataloader.batch_size=3', 'max_epochs=1', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+             'param_scheduler.1.end=1', 'default_hooks.checkpoint.interval=1']
+    log = run(['tools/train.py', PRE_CFG, '--work-dir', str(work / 'pretrain'), '--cfg-options',
+               f'train_dataloader.dataset.data_root={root / "ToyObjects"}', 'train_dataloader.num_workers=0',
+               'train_dataloader.persistent_workers=False', *short])
+    assert 'loss_cls' in log
+    pretrained = str(work / 'pretrain' / 'epoch_1.pth')
+    cam_opts = loader_options(voc) + short + ['model.test_cfg.scales=[1.0,0.5]',
+                                              f'model.backbone.init_cfg.checkpoint={pretrained}']
     log = run(['tools/train.py', CAM_CFG, '--work-dir', str(work / 'cam'), '--cfg-options', *cam_opts])
     assert 'mIoU' in log  # the CAMs are scored through mmseg's IoUMetric at the end of training
     ckpt = str(work / 'cam' / 'epoch_1.pth')

@@ -223,3 +223,31 @@ def test_every_action_appears(tmp_path):
                for f in files for a2d_id in _check_mat(osp.join(d, f))[1]}
     assert {'none', 'walking', 'running', 'jumping', 'rolling'} <= actions
     assert summary['num_train_videos'] == 6 and summary['num_annotated_frames'] == 6
+
+
+def test_object_images(tmp_path):
+    from wsseg_mm.datasets import VOCImageLabelDataset
+    from wsseg_mm.datasets.toy_benchmark import render_object_image
+    sample = render_object_image(sample_rng(0, 'objects', 3), SIZE)
+    assert sample['image'].shape == (SIZE, SIZE, 3) and len(sample['objects']) == 1
+    label = sample['objects'][0]['label']
+    assert 1 <= label < len(TOY_CLASSES) and set(np.unique(sample['semantic'])) == {0, label}
+    x1, y1, x2, y2 = sample['objects'][0]['bbox']
+    ys, xs = np.nonzero(sample['semantic'])
+    assert (xs.min(), ys.min(), xs.max(), ys.max()) == (x1, y1, x2, y2)
+    assert sample['semantic'].mean() > 0  # object-centred: radius 12-30% of the side
+    summary = generate_toy_benchmark(str(tmp_path / 'a'), images=False, videos=False, num_object_images=12,
+                                     image_size=SIZE, progress=False)
+    generate_toy_benchmark(str(tmp_path / 'b'), images=False, videos=False, num_object_images=12, image_size=SIZE,
+                           progress=False)
+    root = tmp_path / 'a' / 'ToyObjects'
+    assert _files(str(root)) == _files(str(tmp_path / 'b' / 'ToyObjects'))
+    assert all(_read(str(root / f)) == _read(str(tmp_path / 'b' / 'ToyObjects' / f)) for f in _files(str(root)))
+    assert summary['num_object_images'] == 12 and sum(summary['object_class_counts'].values()) == 12
+    assert not (tmp_path / 'a' / 'VOCdevkit').exists()
+    dataset = VOCImageLabelDataset(data_root=str(root), data_prefix=dict(img_path='JPEGImages'),
+                                   ann_file='ImageSets/Main/train.txt', metainfo=dict(classes=TOY_CLASSES),
+                                   pipeline=[])
+    assert len(dataset) == 12 and all(len(dataset.get_data_info(i)['img_labels']) == 1 for i in range(12))
+    first = render_object_image(sample_rng(0, 'objects', 0), SIZE)
+    assert dataset.get_data_info(0)['img_labels'] == [first['objects'][0]['label']]

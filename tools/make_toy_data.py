@@ -22,6 +22,8 @@ def parse_args(argv=None):
     parser.add_argument('--num-train-videos', type=int, default=60, help='train clips')
     parser.add_argument('--num-test-videos', type=int, default=20, help='test clips')
     parser.add_argument('--num-frames', type=int, default=16, help='frames per clip')
+    parser.add_argument('--num-objects', type=int, default=0,
+                        help='object-centred pretraining images (ToyObjects/, the toy IRNet pipeline\'s ImageNet)')
     parser.add_argument('--no-video', action='store_true', help='skip the A2D-style clips')
     parser.add_argument('--no-images', action='store_true', help='skip the VOC-style images')
     args = parser.parse_args(argv)
@@ -39,6 +41,9 @@ def format_summary(summary: dict, seconds: float) -> str:
                      f"{summary['num_objects']} objects, {summary['num_touching_images']} images with touching "
                      f'same-class instances')
         lines.append('  objects per class: ' + ', '.join(f'{k} {v}' for k, v in summary['class_counts'].items()))
+    if 'num_object_images' in summary:
+        lines.append(f"  object-centred pretraining images: {summary['num_object_images']}, per class: "
+                     + ', '.join(f'{k} {v}' for k, v in summary['object_class_counts'].items()))
     if 'num_train_videos' in summary:
         lines.append(f"  videos: {summary['num_train_videos']} train + {summary['num_test_videos']} test, "
                      f"{summary['num_video_frames']} frames, {summary['num_annotated_frames']} annotated")
@@ -53,7 +58,7 @@ def main(argv=None):
     summary = generate_toy_benchmark(
         args.out, seed=args.seed, image_size=args.size, num_train=args.num_train, num_val=args.num_val,
         num_train_videos=args.num_train_videos, num_test_videos=args.num_test_videos, num_frames=args.num_frames,
-        images=not args.no_images, videos=not args.no_video)
+        images=not args.no_images, videos=not args.no_video, num_object_images=args.num_objects)
     print(format_summary(summary, time.perf_counter() - start))
 
 

@@ -49,6 +49,9 @@ label_dataloader = dict(
         data_prefix=dict(img_path='JPEGImages'),
         ann_file='ImageSets/Segmentation/train_aug.txt',
         pipeline=[dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')]))
+# label synthesis (Sec. 5), read by tools/irnet/{make_pseudo_labels,benchmark,visualize}.py: the paper's values
+label_synthesis = dict(cam_bg=0.15, sem_bg=0.25, ins_bg=0.25, radius=5, beta=10, exp_times=8, iterations=100,
+                       centroid_threshold=2.5)
 max_epochs = 3
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(type='OptimWrapper', optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4))

@@ -2,8 +2,9 @@
 
     python tools/irnet/benchmark.py IRNET_CONFIG IRNET_CHECKPOINT --cam-dir DIR [--split test] [--out FILE.json]
 
-Semantic mIoU (Table 1): CAM (bg 0.15) / CAM + class-boundary random walk (bg 0.25) / full IRNet (the semantic
-map of the instance synthesis). Instance AP^r at IoU 0.5 and 0.7 and ABO (Table 2): CAM (threshold + connected
+Semantic mIoU (Table 1): CAM / CAM + class-boundary random walk / full IRNet (the semantic map of the instance
+synthesis), at the config's ``label_synthesis`` thresholds (the paper's: CAM 0.15, random walk 0.25) and each at its
+best background threshold of ``--scan``. Instance AP^r at IoU 0.5 and 0.7 and ABO (Table 2): CAM (threshold + connected
 components) / CAM + class boundary (random walk, then connected components) / CAM + displacement field + class
 boundary (full IRNet). Ground truth: SegmentationClass / SegmentationObject under the dataset's data_root
 (VOC's 255 band ignored).
@@ -20,11 +21,12 @@ import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 
 from wsseg_mm.evaluation import as_prediction, voc_ground_truth  # noqa: E402
-from wsseg_mm.engine import (build_split_dataset, image_name, init_model, load_cams, load_cfg,  # noqa: E402
-                             preprocess_one)
+from wsseg_mm.engine import (build_split_dataset, image_name, init_model, instance_settings,  # noqa: E402
+                             label_synthesis_settings, load_cams, load_cfg, preprocess_one, walk_settings)
 from wsseg_mm.functional.cam import cams_to_semantic  # noqa: E402
 from wsseg_mm.functional.label_synthesis import (instances_from_semantic, propagate_cams,  # noqa: E402
-                                                 semantic_from_scores, synthesize_irnet_labels)
+                                                 semantic_from_instance_scores, semantic_from_scores,
+                                                 synthesize_irnet_labels)
 from wsseg_mm.functional.metrics import (average_best_overlap, confusion_matrix, image_mask_ious,  # noqa: E402
                                          instance_ap, iou_from_confusion)
 
@@ -35,9 +37,14 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint')
     parser.add_argument('--cam-dir', required=True)
     parser.add_argument('--split', default='label', help='whose dataloader lists the images ({split}_dataloader)')
-    parser.add_argument('--cam-bg', type=float, default=0.15, help='background score of plain CAMs')
-    parser.add_argument('--bg', type=float, default=0.25, help='background score after the random walk')
-    parser.add_argument('--scan', type=float, nargs='*', default=[0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7],
+    parser.add_argument('--cam-bg', type=float, help='background score of plain CAMs (default: the config\'s '
+                        'label_synthesis.cam_bg, else 0.15)')
+    parser.add_argument('--bg', type=float, help='background score after the random walk, semantic and instance '
+                        '(default: the config\'s label_synthesis sem_bg / ins_bg, else 0.25)')
+    parser.add_argument('--exp-times', type=int, help='the walk takes 2^exp_times steps (default: the config\'s, '
+                        'else 8)')
+    parser.add_argument('--scan', type=float, nargs='*',
+                        default=[0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
                         help='background thresholds also tried for the semantic mIoU (each method at its best)')
     parser.add_argument('--max-images', type=int, default=None)
     parser.add_argument('--out', help='write the figures as JSON')
@@ -48,13 +55,15 @@ def parse_args(argv=None):
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_cfg(args.config, args.cfg_options)
+    settings = label_synthesis_settings(cfg, cam_bg=args.cam_bg, sem_bg=args.bg, ins_bg=args.bg,
+                                        exp_times=args.exp_times)
     model = init_model(cfg, args.checkpoint)
     dataset = build_split_dataset(cfg, args.split)
     num_classes = len(dataset.metainfo['classes'])
     root = dataset.data_root
     methods = ('cam', 'cam+boundary', 'irnet')
     cms = {m: np.zeros((num_classes, num_classes), np.int64) for m in methods}
-    scans = {m: {t: np.zeros((num_classes, num_classes), np.int64) for t in args.scan} for m in methods[:2]}
+    scans = {m: {t: np.zeros((num_classes, num_classes), np.int64) for t in args.scan} for m in methods}
     preds = {m: [] for m in methods}
     gts = []
     walk_seconds = 0.0
@@ -70,12 +79,13 @@ def main(argv=None):
         gt_sem, gt_inst = voc_ground_truth(root, name)
         gts.append(gt_inst)
 
-        sem = {'cam': cams_to_semantic(high_res, labels, args.cam_bg).numpy().astype(np.uint8)}
+        sem = {'cam': cams_to_semantic(high_res, labels, settings['cam_bg']).numpy().astype(np.uint8)}
         start = time.perf_counter()
-        walked = propagate_cams(strided, boundary, size) if labels else torch.zeros(0, *size)
+        walked = propagate_cams(strided, boundary, size, **walk_settings(settings)) if labels else \
+            torch.zeros(0, *size)
         walk_seconds += time.perf_counter() - start
-        sem['cam+boundary'] = semantic_from_scores(walked, labels, args.bg)
-        full = synthesize_irnet_labels(strided, labels, boundary, displacement, size, bg_threshold=args.bg)
+        sem['cam+boundary'] = semantic_from_scores(walked, labels, settings['sem_bg'])
+        full = synthesize_irnet_labels(strided, labels, boundary, displacement, size, **instance_settings(settings))
         sem['irnet'] = full['semantic']
         preds['cam'].append(as_prediction(instances_from_semantic(sem['cam'], high_res.numpy(), labels), size))
         preds['cam+boundary'].append(
@@ -86,6 +96,9 @@ def main(argv=None):
         for t in args.scan:
             scans['cam'][t] += confusion_matrix(cams_to_semantic(high_res, labels, t).numpy(), gt_sem, num_classes)
             scans['cam+boundary'][t] += confusion_matrix(semantic_from_scores(walked, labels, t), gt_sem, num_classes)
+            irnet_sem = semantic_from_instance_scores(full['scores'], labels, full['num_instances'], t) if labels \
+                else sem['irnet']
+            scans['irnet'][t] += confusion_matrix(irnet_sem, gt_sem, num_classes)
 
     results = {}
     for m in methods:
@@ -102,7 +115,10 @@ def main(argv=None):
     results['gt_instances'] = int(sum(len(g['labels']) for g in gts))
     results['images'] = len(gts)
     results['random_walk_seconds_per_image'] = walk_seconds / max(len(gts), 1)
-    print(f'\n{len(gts)} images, {results["gt_instances"]} ground-truth instances')
+    results['label_synthesis'] = settings
+    print(f'\n{len(gts)} images, {results["gt_instances"]} ground-truth instances; background thresholds: CAM '
+          f'{settings["cam_bg"]}, random walk {settings["sem_bg"]} (semantic) / {settings["ins_bg"]} (instances); '
+          f'walk of 2^{settings["exp_times"]} steps')
     print(f'{"pseudo labels":<40}{"mIoU":>8}{"AP50":>8}{"AP70":>8}{"ABO":>8}{"#inst":>8}')
     names = {'cam': 'CAM', 'cam+boundary': 'CAM + class boundary (random walk)',
              'irnet': 'CAM + displacement + boundary (IRNet)'}

@@ -3,10 +3,11 @@
     python tools/irnet/make_pseudo_labels.py CONFIG CHECKPOINT --cam-dir DIR --out-dir DIR [--launcher ...]
 
 Writes, under ``--out-dir``:
-  * ``sem/<image>.png``: semantic pseudo labels (CAMs propagated by the boundary random walk, bg 0.25);
+  * ``sem/<image>.png``: semantic pseudo labels (CAMs propagated by the boundary random walk);
   * ``ins/<image>.json``: per-image instance fragments, merged at the end into ``instances.json`` (COCO, RLE
     masks, each instance scored by the maximum of its propagated score), for mmdet's CocoDataset.
-Resumable (images with both outputs are skipped) and split across processes by rank.
+Thresholds and walk settings come from the config's ``label_synthesis`` (the paper's values by default); the
+options below override them. Resumable (images with both outputs are skipped) and split across processes by rank.
 """
 import argparse
 import json
@@ -19,8 +20,9 @@ from mmengine.dist import get_rank  # noqa: E402
 
 from wsseg_mm.datasets.pseudo_labels import (CocoInstanceWriter, atomic_write_bytes, merge_coco,  # noqa: E402
                                              save_label_png)
-from wsseg_mm.engine import (build_split_dataset, image_name, init_model, load_cams, load_cfg,  # noqa: E402
-                             preprocess_one, run_per_image, setup_launcher)
+from wsseg_mm.engine import (build_split_dataset, image_name, init_model, instance_settings,  # noqa: E402
+                             label_synthesis_settings, load_cams, load_cfg, preprocess_one, run_per_image,
+                             setup_launcher, walk_settings)
 from wsseg_mm.functional.label_synthesis import semantic_from_random_walk, synthesize_irnet_labels  # noqa: E402
 
 
@@ -31,10 +33,10 @@ def parse_args(argv=None):
     parser.add_argument('--cam-dir', required=True)
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--split', default='label', help='whose dataloader lists the images ({split}_dataloader)')
-    parser.add_argument('--sem-bg', type=float, default=0.25, help='background score of semantic labels')
-    parser.add_argument('--ins-bg', type=float, default=0.25, help='background score of instance labels')
-    parser.add_argument('--beta', type=float, default=10)
-    parser.add_argument('--exp-times', type=int, default=8, help='the walk takes 2^exp_times steps')
+    parser.add_argument('--sem-bg', type=float, help='background score of semantic labels (config: 0.25)')
+    parser.add_argument('--ins-bg', type=float, help='background score of instance labels (config: 0.25)')
+    parser.add_argument('--beta', type=float, help='affinity exponent (config: 10)')
+    parser.add_argument('--exp-times', type=int, help='the walk takes 2^exp_times steps (config: 8)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -48,7 +50,8 @@ def main(argv=None):
     dataset = build_split_dataset(cfg, args.split)
     classes = dataset.metainfo['classes']
     index = {image_name(dataset.get_data_info(i)): i for i in range(len(dataset))}
-    walk = dict(beta=args.beta, exp_times=args.exp_times)
+    settings = label_synthesis_settings(cfg, sem_bg=args.sem_bg, ins_bg=args.ins_bg, beta=args.beta,
+                                        exp_times=args.exp_times)
 
     def outputs(name):
         return [osp.join(args.out_dir, 'sem', name + '.png'), osp.join(args.out_dir, 'ins', name + '.json')]
@@ -60,9 +63,9 @@ def main(argv=None):
         cams = load_cams(args.cam_dir, name)
         labels, strided = cams['labels'], cams['strided']
         size = sample['inputs'].shape[-2:]
-        semantic = semantic_from_random_walk(strided, labels, boundary, size, bg_threshold=args.sem_bg, **walk)
-        result = synthesize_irnet_labels(strided, labels, boundary, displacement, size, bg_threshold=args.ins_bg,
-                                         **walk)
+        semantic = semantic_from_random_walk(strided, labels, boundary, size, bg_threshold=settings['sem_bg'],
+                                             **walk_settings(settings))
+        result = synthesize_irnet_labels(strided, labels, boundary, displacement, size, **instance_settings(settings))
         writer = CocoInstanceWriter(classes[1:])
         image_id = writer.add_image(osp.basename(dataset.get_data_info(index[name])['img_path']), *size)
         for inst in result['instances']:

@@ -16,8 +16,8 @@ import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 
 from wsseg_mm.datasets.pseudo_labels import load_label_png  # noqa: E402
-from wsseg_mm.engine import (build_split_dataset, image_name, init_model, load_cams, load_cfg,  # noqa: E402
-                             preprocess_one)
+from wsseg_mm.engine import (build_split_dataset, image_name, init_model, instance_settings,  # noqa: E402
+                             label_synthesis_settings, load_cams, load_cfg, preprocess_one, walk_settings)
 from wsseg_mm.functional.label_synthesis import semantic_from_random_walk, synthesize_irnet_labels  # noqa: E402
 from wsseg_mm.visualization import (colorize_label, flow_to_rgb, heatmap, label_instances, make_grid,  # noqa
                                     overlay_label)
@@ -39,6 +39,7 @@ def main(argv=None):
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
     cfg = load_cfg(args.config, args.cfg_options)
+    settings = label_synthesis_settings(cfg)
     model = init_model(cfg, args.checkpoint)
     dataset = build_split_dataset(cfg, args.split)
     os.makedirs(args.out_dir, exist_ok=True)
@@ -51,8 +52,9 @@ def main(argv=None):
         boundary, displacement = model.boundary_and_displacement(data['inputs'])
         cams = load_cams(args.cam_dir, name)
         labels, strided = cams['labels'], cams['strided']
-        semantic = semantic_from_random_walk(strided, labels, boundary, size)
-        full = synthesize_irnet_labels(strided, labels, boundary, displacement, size)
+        semantic = semantic_from_random_walk(strided, labels, boundary, size, bg_threshold=settings['sem_bg'],
+                                             **walk_settings(settings))
+        full = synthesize_irnet_labels(strided, labels, boundary, displacement, size, **instance_settings(settings))
         row = [image] + [heatmap(c.numpy(), image) for c in cams['high_res']]
         if args.relation_dir:
             row.append(colorize_label(load_label_png(osp.join(args.relation_dir, name + '.png'))))

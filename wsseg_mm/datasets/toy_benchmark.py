@@ -46,7 +46,7 @@ ANNOTATION_STRIDE = 4  # A2D-style sparse annotation: frames 1, 5, 9, ...
 VIDEO_FPS = 24
 PREVIEW_COUNT = 8
 
-_SPLIT_CODES = {'train': 0, 'val': 1, 'video_train': 2, 'video_test': 3}
+_SPLIT_CODES = {'train': 0, 'val': 1, 'video_train': 2, 'video_test': 3, 'objects': 4}
 _PNG_PARAMS = dict(format='PNG', compress_level=6, optimize=False)
 _JPEG_PARAMS = dict(format='JPEG', quality=95, subsampling=2, optimize=False, progressive=False)
 _MAT_HEADER = (b'MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Thu Jan  1 00:00:00 2015 '
@@ -58,7 +58,7 @@ _VOC_DIRS = ('JPEGImages', 'Annotations', 'SegmentationClass', 'SegmentationObje
 
 def sample_rng(seed: int, split: str, index: int) -> np.random.Generator:
     """The generator of one sample, a function of ``(seed, split, index)`` only (``seed`` >= 0; ``split`` one
-    of 'train', 'val', 'video_train', 'video_test')."""
+    of 'train', 'val', 'video_train', 'video_test', 'objects')."""
     return np.random.default_rng([seed, _SPLIT_CODES[split], index])
 
 
@@ -419,6 +419,27 @@ def render_toy_image(rng: np.random.Generator, size: int = 128) -> dict:
                 touching=_touching_same_class(visible, labels))
 
 
+def render_object_image(rng: np.random.Generator, size: int = 128) -> dict:
+    """One object-centred toy image for classification pretraining, the toy's stand-in for ImageNet: a cluttered
+    background (as in the benchmark images) and a single textured object of a random class, centred in the middle
+    40% of the image, radius 12-30% of the side.
+
+    Returns:
+        dict with ``image`` (size, size, 3) uint8 RGB, ``semantic`` (size, size) uint8 (the object's class on its
+        pixels, 0 elsewhere) and ``objects``: one dict with ``label``, ``bbox`` (0-based inclusive), ``instance_id``
+        1, ``truncated`` and ``occluded`` False, in the layout of :func:`render_toy_image`.
+    """
+    canvas = _render_background(rng, size)
+    label = int(rng.integers(1, len(TOY_CLASSES)))
+    obj = random_shape(rng, TOY_CLASSES[label], size, center=rng.uniform(0.3, 0.7, 2) * size,
+                       radius=rng.uniform(0.12, 0.3) * size)
+    mask, _ = shape_mask(obj, size)
+    _paint(canvas, obj, mask)
+    semantic = np.where(mask, label, 0).astype(np.uint8)
+    return dict(image=_finish(rng, canvas), semantic=semantic,
+                objects=[dict(label=label, bbox=_bbox(mask), instance_id=1, truncated=False, occluded=False)])
+
+
 # ------------------------------------------------------------------------------------------------------- scribbles
 _TURNS = np.array([0.0] + [sign * k * 0.25 for k in range(1, 9) for sign in (1, -1)])  # preferred first
 
@@ -622,6 +643,31 @@ def generate_voc_images(out_dir: str, seed: int = 0, image_size: int = 128, num_
                 num_touching_images=touching, class_counts={c: classes[c] for c in TOY_CLASSES[1:]})
 
 
+def generate_object_images(out_dir: str, seed: int = 0, image_size: int = 128, num_images: int = 3000,
+                           progress: bool = True) -> dict:
+    """Write object-centred classification images (:func:`render_object_image`) under ``<out_dir>/ToyObjects``
+    in the VOC layout (``JPEGImages``, ``Annotations`` with one object each, ``ImageSets/Main/train.txt``), so that
+    :class:`VOCImageLabelDataset` reads their image labels. The toy IRNet pipeline pretrains its backbone on them
+    where the real one starts from ImageNet. Image ``i`` depends only on ``(seed, i)``.
+
+    Returns:
+        dict with ``num_object_images`` and ``object_class_counts`` (images per class name).
+    """
+    root = osp.join(out_dir, 'ToyObjects')
+    for sub in ('JPEGImages', 'Annotations', 'ImageSets/Main'):
+        os.makedirs(osp.join(root, sub), exist_ok=True)
+    names, classes = [], Counter()
+    for index in tqdm(range(num_images), desc='toy object images', disable=not progress):
+        name = f'obj_{index:06d}'
+        sample = render_object_image(sample_rng(seed, 'objects', index), image_size)
+        Image.fromarray(sample['image']).save(osp.join(root, 'JPEGImages', f'{name}.jpg'), **_JPEG_PARAMS)
+        _write_xml(_voc_xml(name, sample), osp.join(root, 'Annotations', f'{name}.xml'))
+        names.append(name)
+        classes[TOY_CLASSES[sample['objects'][0]['label']]] += 1
+    _write_lines(osp.join(root, 'ImageSets', 'Main', 'train.txt'), names)
+    return dict(num_object_images=num_images, object_class_counts={c: classes[c] for c in TOY_CLASSES[1:]})
+
+
 # ---------------------------------------------------------------------------------------------------------- videos
 def _static(rng: np.random.Generator, size: int, t: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """'none': sub-pixel jitter only."""
@@ -801,7 +847,7 @@ def generate_a2d_videos(out_dir: str, seed: int = 0, image_size: int = 128, num_
 def generate_toy_benchmark(out_dir: str, seed: int = 0, image_size: int = 128, num_train: int = 400,
                            num_val: int = 100, num_train_videos: int = 60, num_test_videos: int = 20,
                            num_frames: int = 16, images: bool = True, videos: bool = True,
-                           progress: bool = True) -> dict:
+                           num_object_images: int = 0, progress: bool = True) -> dict:
     """Write the whole toy benchmark under ``out_dir``: VOC-style images (``VOCdevkit/VOC2012``, see
     :func:`generate_voc_images`) and A2D-style clips (``A2D/Release``, see :func:`generate_a2d_videos`).
 
@@ -813,10 +859,12 @@ def generate_toy_benchmark(out_dir: str, seed: int = 0, image_size: int = 128, n
         num_train_videos, num_test_videos: number of train / test clips.
         num_frames: frames per clip.
         images, videos: whether to write each part.
+        num_object_images: object-centred pretraining images (``ToyObjects``, see
+            :func:`generate_object_images`); 0 writes none.
         progress: show tqdm progress bars.
 
     Returns:
-        dict of counts: the union of the two generators' summaries, plus ``out_dir``, ``seed``, ``image_size``.
+        dict of counts: the union of the generators' summaries, plus ``out_dir``, ``seed``, ``image_size``.
     """
     summary = dict(out_dir=out_dir, seed=seed, image_size=image_size)
     if images:
@@ -824,4 +872,6 @@ def generate_toy_benchmark(out_dir: str, seed: int = 0, image_size: int = 128, n
     if videos:
         summary.update(generate_a2d_videos(out_dir, seed, image_size, num_train_videos, num_test_videos,
                                            num_frames, progress))
+    if num_object_images:
+        summary.update(generate_object_images(out_dir, seed, image_size, num_object_images, progress))
     return summary

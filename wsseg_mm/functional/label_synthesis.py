@@ -117,10 +117,12 @@ def synthesize_irnet_labels(cams: Tensor, labels: Sequence[int], boundary: Tenso
     Returns:
         ``semantic`` (H, W) uint8 and ``instances``: list of ``dict(mask, label, score)``; each instance is a
         connected piece (>= ``min_fragment_ratio`` of the image) of an (class, instance) region, scored by
-        the maximum of its propagated score in the mask.
+        the maximum of its propagated score in the mask. Also ``instance_map`` (h, w), ``scores`` (K * M, H, W)
+        and ``num_instances`` M (for :func:`semantic_from_instance_scores` at other thresholds).
     """
     if len(labels) == 0:
-        return dict(semantic=np.zeros(size, np.uint8), instances=[], instance_map=np.zeros(cams.shape[-2:], int))
+        return dict(semantic=np.zeros(size, np.uint8), instances=[], instance_map=np.zeros(cams.shape[-2:], int),
+                    scores=torch.zeros(0, *size), num_instances=0)
     ids = instance_map(displacement, iterations=iterations, threshold=centroid_threshold)
     num = int(ids.max())
     if num == 0:  # no centroid found: one instance per class, as the semantic propagation gives
@@ -128,11 +130,19 @@ def synthesize_irnet_labels(cams: Tensor, labels: Sequence[int], boundary: Tenso
         num = 1
     scores = propagate_cams(instance_wise_cams(cams, ids), boundary, size, **walk)  # (K * M, H, W)
     winner = _argmax_with_background(scores, bg_threshold).numpy()  # 0 = background, 1 + c * M + m
-    semantic = np.array([0, *labels], np.uint8)[(winner + num - 1) // num]
+    semantic = semantic_from_instance_scores(scores, labels, num, bg_threshold)
     min_area = max(1, int(min_fragment_ratio * winner.size))
     instances = []
     for channel in np.unique(winner[winner > 0]):
         cls = int(labels[(channel - 1) // num])
         for mask in split_fragments(winner == channel, min_area):
             instances.append(dict(mask=mask, label=cls, score=float(scores[channel - 1].numpy()[mask].max())))
-    return dict(semantic=semantic, instances=instances, instance_map=ids)
+    return dict(semantic=semantic, instances=instances, instance_map=ids, scores=scores, num_instances=num)
+
+
+def semantic_from_instance_scores(scores: Tensor, labels: Sequence[int], num_instances: int,
+                                  bg_threshold: float) -> np.ndarray:
+    """Semantic map of the full IRNet synthesis: the class of the best (class, instance) channel of ``scores``
+    ((K * M, H, W), channel c * M + m) against ``bg_threshold``; (H, W) uint8."""
+    winner = _argmax_with_background(scores, bg_threshold).numpy()
+    return np.array([0, *labels], np.uint8)[(winner + num_instances - 1) // num_instances]

@@ -7,3 +7,5 @@ toy_object_classes = ('disc', 'square', 'triangle', 'star', 'cross', 'ring')
 toy_classes = ('background', ) + toy_object_classes
 toy_num_classes = 7
 toy_size = (128, 128)
+# object-centred classification images (make_toy_data.py --num-objects N): the toy's stand-in for ImageNet
+toy_objects_root = toy_root + '/ToyObjects'
