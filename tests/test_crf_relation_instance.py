@@ -276,3 +276,16 @@ def test_instance_errors():
         refine_displacement(np.zeros((4, 4)))
     with pytest.raises(ValueError, match='iterations'):
         refine_displacement(np.zeros((2, 4, 4)), iterations=-1)
+
+
+def test_refine_reads_the_field_bilinearly_or_at_the_nearest_pixel():
+    # 1x3 row, dx = [0.5, 0, -0.5] (zero mean). Pixel 0 lands at 0.5: bilinear reads (0.5 + 0) / 2 = 0.25,
+    # nearest reads rint(0.5) = 0 (halves to even) -> 0.5 again.
+    field = np.zeros((2, 1, 3))
+    field[1, 0] = [0.5, 0, -0.5]
+    np.testing.assert_allclose(refine_displacement(field, iterations=1)[1, 0], [0.75, 0, -0.75])
+    np.testing.assert_allclose(refine_displacement(field, iterations=1, interpolation='nearest')[1, 0], [1, 0, -1])
+    # pixel 0 after 2 bilinear steps: lands at 0.75, reads 0.25 * 0.5 + 0.75 * 0 = 0.125 -> 0.875
+    np.testing.assert_allclose(refine_displacement(field, iterations=2)[1, 0, 0], 0.875)
+    with pytest.raises(ValueError, match='interpolation'):
+        refine_displacement(field, interpolation='cubic')

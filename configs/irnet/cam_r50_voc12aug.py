@@ -23,6 +23,8 @@ model = dict(
         style='pytorch',
         init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet50')),
     test_cfg=dict(scales=(1.0, 0.5, 1.5, 2.0), flip=True, bg_threshold=0.15, cam_stride=4))
+# inter-pixel relation mining (Sec. 4.2, tools/irnet/mine_relations.py): confident foreground / background
+relation_mining = dict(fg_threshold=0.30, bg_threshold=0.05)
 max_epochs = 5
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(

@@ -3,6 +3,9 @@
 
     python tools/irnet/mine_relations.py CONFIG --cam-dir DIR --out-dir DIR [--fg 0.30] [--bg 0.05] [--launcher ...]
 
+The thresholds come from the config's ``relation_mining`` (``fg_threshold``, ``bg_threshold``; the paper's
+0.30 / 0.05 when absent); ``--fg`` / ``--bg`` override them.
+
 Writes ``DIR/<image>.png`` (palette PNG: 0 background, class index, 255 unknown), the ``gt_sem_seg`` of IRNet's
 training set. Resumable and split across processes by rank.
 """
@@ -26,8 +29,8 @@ def parse_args(argv=None):
     parser.add_argument('--cam-dir', required=True)
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--split', default='test', choices=['train', 'val', 'test'])
-    parser.add_argument('--fg', type=float, default=0.30, help='confident foreground threshold')
-    parser.add_argument('--bg', type=float, default=0.05, help='confident background threshold')
+    parser.add_argument('--fg', type=float, help='confident foreground threshold (config, else 0.30)')
+    parser.add_argument('--bg', type=float, help='confident background threshold (config, else 0.05)')
     parser.add_argument('--crf-iters', type=int, default=10)
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -38,6 +41,9 @@ def main(argv=None):
     args = parse_args(argv)
     setup_launcher(args.launcher)
     cfg = load_cfg(args.config, args.cfg_options)
+    mining = dict(dict(fg_threshold=0.30, bg_threshold=0.05), **(cfg.get('relation_mining', None) or {}))
+    fg = mining['fg_threshold'] if args.fg is None else args.fg
+    bg = mining['bg_threshold'] if args.bg is None else args.bg
     dataset = build_split_dataset(cfg, args.split)
     paths = {image_name(dataset.get_data_info(i)): dataset.get_data_info(i)['img_path'] for i in range(len(dataset))}
 
@@ -45,7 +51,7 @@ def main(argv=None):
         cams = load_cams(args.cam_dir, name)
         image = read_rgb(paths[name])
         relations = mine_inter_pixel_relations(image, cams['high_res'].numpy(), np.array(cams['labels']),
-                                               fg_threshold=args.fg, bg_threshold=args.bg,
+                                               fg_threshold=fg, bg_threshold=bg,
                                                crf_cfg=dict(iterations=args.crf_iters))
         save_label_png(osp.join(args.out_dir, name + '.png'), relations)
 

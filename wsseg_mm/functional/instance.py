@@ -11,8 +11,10 @@ Conventions:
 * the mean displacement (over all pixels, per channel) is subtracted first. The displacement branch is
   supervised only through differences ``D(x_i) - D(x_j)`` of pixel pairs, so the field is defined up to a
   constant, which this removes;
-* positions are looked up by rounding ``x + D(x)`` to the nearest pixel (``np.rint``, halves to even) and
-  clipping it into the image; the accumulated displacements themselves are never clipped;
+* during the refinement (Eq. 10) ``D`` is read at the current landing point ``x + D_u(x)`` clipped into the image,
+  bilinearly interpolated (as the authors' code does; ``interpolation='nearest'`` rounds instead). The final
+  landing point is rounded to the nearest pixel (``np.rint``, halves to even) and clipped into the image; the
+  accumulated displacements themselves are never clipped;
 * instance label 0 means "no instance": a pixel whose refined displacement does not land on any centroid.
 
 Inputs may be numpy arrays or torch tensors; outputs are numpy arrays.
@@ -62,34 +64,53 @@ def _landing_index(offsets: np.ndarray) -> np.ndarray:
     return target_rows * width + target_cols
 
 
-def _refine_centred(field: np.ndarray, iterations: int) -> np.ndarray:
+def _bilinear_at(field: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(2, H, W) values of ``field`` bilinearly interpolated at ``x + offsets(x)`` clipped into the image."""
+    height, width = field.shape[1:]
+    rows, cols = np.indices((height, width))
+    y = np.clip(rows + offsets[0], 0, height - 1)
+    x = np.clip(cols + offsets[1], 0, width - 1)
+    y0, x0 = np.floor(y).astype(np.int64), np.floor(x).astype(np.int64)
+    y1, x1 = np.minimum(y0 + 1, height - 1), np.minimum(x0 + 1, width - 1)
+    fy, fx = y - y0, x - x0
+    return (field[:, y0, x0] * (1 - fy) * (1 - fx) + field[:, y0, x1] * (1 - fy) * fx +
+            field[:, y1, x0] * fy * (1 - fx) + field[:, y1, x1] * fy * fx)
+
+
+def _refine_centred(field: np.ndarray, iterations: int, interpolation: str = 'bilinear') -> np.ndarray:
     """Eq. 10 on an already mean-subtracted (2, H, W) float64 field; returns the (2, H, W) D_u."""
     if iterations < 0:
         raise ValueError(f'iterations must be >= 0, got {iterations}')
+    if interpolation not in ('bilinear', 'nearest'):
+        raise ValueError(f"interpolation must be 'bilinear' or 'nearest', got {interpolation!r}")
     flat_field = field.reshape(2, -1)
     refined = field.copy()
     for _ in range(iterations):
-        # One gather per step: D at the (rounded, clipped) current landing point of every pixel.
-        refined += flat_field[:, _landing_index(refined)]
+        # One gather per step: D at the (clipped) current landing point of every pixel.
+        if interpolation == 'bilinear':
+            refined += _bilinear_at(field, refined)
+        else:
+            refined += flat_field[:, _landing_index(refined)]
     return refined
 
 
-def refine_displacement(displacement: ArrayLike, iterations: int = 100) -> np.ndarray:
+def refine_displacement(displacement: ArrayLike, iterations: int = 100, interpolation: str = 'bilinear') -> np.ndarray:
     """Iteratively follow the displacement field towards the instance centroids (IRNet Eq. 10).
 
     After mean subtraction, ``D_0 = D`` and ``D_{u+1}(x) = D_u(x) + D(x + D_u(x))``: every pixel keeps
     moving by the displacement found where it currently lands, so pixels whose single-step prediction falls
-    short of the centroid still reach it. ``D(x + D_u(x))`` is read at ``rint(x + D_u(x))`` clipped into the
-    image (nearest pixel, no interpolation).
+    short of the centroid still reach it. ``D(x + D_u(x))`` is read at ``x + D_u(x)`` clipped into the image,
+    bilinearly interpolated (``interpolation='nearest'``: at ``rint(x + D_u(x))``).
 
     Args:
         displacement: (2, H, W) field, channel 0 = dy (rows), channel 1 = dx (columns), in pixels.
         iterations: number of refinement steps u (IRNet: 100); 0 returns the mean-subtracted field.
+        interpolation: ``'bilinear'`` (the authors' code) or ``'nearest'``.
 
     Returns:
         (2, H, W) float64 refined displacement ``D_u``.
     """
-    return _refine_centred(_centred_field(displacement), iterations)
+    return _refine_centred(_centred_field(displacement), iterations, interpolation)
 
 
 def _centroid_components(field: np.ndarray, threshold: float) -> np.ndarray:
@@ -117,7 +138,8 @@ def find_centroids(displacement: ArrayLike, threshold: float = 2.5) -> np.ndarra
     return _centroid_components(_centred_field(displacement), threshold)
 
 
-def instance_map(displacement: ArrayLike, iterations: int = 100, threshold: float = 2.5) -> np.ndarray:
+def instance_map(displacement: ArrayLike, iterations: int = 100, threshold: float = 2.5,
+                 interpolation: str = 'bilinear') -> np.ndarray:
     """Class-agnostic instance map (IRNet Eq. 14-15).
 
     Each pixel is assigned the centroid component its refined displacement leads to:
@@ -130,11 +152,12 @@ def instance_map(displacement: ArrayLike, iterations: int = 100, threshold: floa
         displacement: (2, H, W) field, channel 0 = dy, channel 1 = dx, in pixels.
         iterations: refinement steps of :func:`refine_displacement` (IRNet: 100).
         threshold: centroid threshold of :func:`find_centroids` (IRNet: 2.5).
+        interpolation: of the refinement, see :func:`refine_displacement`.
 
     Returns:
         (H, W) int64 instance labels in ``0..M``, numbered as the centroid components.
     """
     field = _centred_field(displacement)
     centroids = _centroid_components(field, threshold)
-    refined = _refine_centred(field, iterations)
+    refined = _refine_centred(field, iterations, interpolation)
     return centroids.reshape(-1)[_landing_index(refined)]
