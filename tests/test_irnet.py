@@ -235,3 +235,31 @@ def test_label_synthesis_settings_layering():
     assert label_synthesis_settings(toy)['exp_times'] == 4
     voc = Config.fromfile(osp.join(configs, 'irnet_r50_voc12aug.py'))
     assert label_synthesis_settings(voc) == DEFAULT_LABEL_SYNTHESIS
+
+
+def test_irnet_at_a_test_scale_keeps_the_boundary_on_the_cam_grid():
+    torch.manual_seed(0)
+    model = irnet_model()
+    model.eval()
+    image = torch.randn(1, 3, 45, 50)
+    boundary, displacement = model.boundary_and_displacement(image)
+    assert boundary.shape == (12, 13) and displacement.shape == (2, 12, 13)
+    model.test_cfg['scale'] = 2.0
+    boundary2, displacement2 = model.boundary_and_displacement(image)
+    assert boundary2.shape == (12, 13)  # where the CAMs are
+    assert displacement2.shape == (2, 23, 25)  # ceil(90 / 4), ceil(100 / 4): the finer grid
+    assert 0 <= boundary2.min() and boundary2.max() <= 1
+
+
+def test_synthesis_with_a_finer_displacement_grid():
+    from wsseg_mm.functional.label_synthesis import renumber_ids, synthesize_irnet_labels
+    np.testing.assert_array_equal(renumber_ids(np.array([[0, 4], [7, 4]])), [[0, 1], [2, 1]])
+    inst, boundary, displacement, cam = two_touching_instances()
+    size = (64, 96)
+    coarse = synthesize_irnet_labels(cam, [3], boundary, displacement, size)
+    # the same field on a grid twice as fine (values in its cells, so doubled)
+    fine = 2 * torch.nn.functional.interpolate(displacement[None], scale_factor=2, mode='nearest')[0]
+    result = synthesize_irnet_labels(cam, [3], boundary, fine, size)
+    assert result['instance_map'].shape == cam.shape[-2:] and result['num_instances'] == coarse['num_instances']
+    assert len(result['instances']) == 2
+    np.testing.assert_array_equal(result['semantic'], coarse['semantic'])

@@ -5,6 +5,7 @@ displacement, H, W the image. ``labels`` are 1-based class indices (0 = backgrou
 """
 from typing import Dict, List, Sequence
 
+import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -87,6 +88,14 @@ def instances_from_semantic(semantic: np.ndarray, scores: np.ndarray, labels: Se
     return instances
 
 
+def renumber_ids(ids: np.ndarray) -> np.ndarray:
+    """Renumber instance ids to 1..M keeping their order (0 stays 0), dropping ids that no longer occur."""
+    present = np.unique(ids[ids > 0])
+    lookup = np.zeros(int(ids.max()) + 1, np.int64)
+    lookup[present] = np.arange(1, len(present) + 1)
+    return lookup[ids]
+
+
 def instance_wise_cams(cams: Tensor, instances: np.ndarray) -> Tensor:
     """Eq. 11: the CAM of class c restricted to instance m, for every (c, m).
 
@@ -111,7 +120,8 @@ def synthesize_irnet_labels(cams: Tensor, labels: Sequence[int], boundary: Tenso
 
     Args:
         cams: (K, h, w) strided CAMs of the present classes ``labels``.
-        boundary: (h, w); displacement: (2, h, w) (dy, dx) on the stride-4 grid.
+        boundary: (h, w); displacement: (2, h', w') (dy, dx) on the stride-4 grid, or on a finer grid (an image
+            resized before IRNet), whose instance map is then brought to (h, w) by nearest-neighbour resizing.
         size: (H, W) image size.
 
     Returns:
@@ -124,6 +134,9 @@ def synthesize_irnet_labels(cams: Tensor, labels: Sequence[int], boundary: Tenso
         return dict(semantic=np.zeros(size, np.uint8), instances=[], instance_map=np.zeros(cams.shape[-2:], int),
                     scores=torch.zeros(0, *size), num_instances=0)
     ids = instance_map(displacement, iterations=iterations, threshold=centroid_threshold)
+    if ids.shape != tuple(cams.shape[-2:]):
+        ids = cv2.resize(ids.astype(np.int32), (cams.shape[-1], cams.shape[-2]), interpolation=cv2.INTER_NEAREST)
+        ids = renumber_ids(ids)
     num = int(ids.max())
     if num == 0:  # no centroid found: one instance per class, as the semantic propagation gives
         ids = np.ones_like(ids)

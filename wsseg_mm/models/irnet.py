@@ -26,7 +26,10 @@ class IRNet(BaseSegmentor):
             norm layers in eval mode, as in the paper; ``init_cfg`` loads ImageNet (or, on the toy benchmark,
             the trained CAM classifier's backbone).
         head (dict): an :class:`IRNetHead`.
-        test_cfg (dict): ``flip`` (average the boundary map over a horizontal flip).
+        test_cfg (dict): ``flip`` (average the boundary map over a horizontal flip) and ``scale`` (1.0: the image
+            is resized by this factor before the head; the boundary map is brought back to the stride-4 grid of
+            the original image, where the CAMs are, and the displacement field stays on the finer grid, in its
+            cells, for the instance map).
     """
 
     def __init__(self,
@@ -40,7 +43,7 @@ class IRNet(BaseSegmentor):
         self.backbone = MODELS.build(backbone)
         self.head = MODELS.build(head)
         self.train_cfg = train_cfg
-        self.test_cfg = dict(dict(flip=True), **(test_cfg or {}))
+        self.test_cfg = dict(dict(flip=True, scale=1.0), **(test_cfg or {}))
         for param in self.backbone.parameters():
             param.requires_grad = False
 
@@ -61,8 +64,14 @@ class IRNet(BaseSegmentor):
 
     @torch.no_grad()
     def boundary_and_displacement(self, image: Tensor):
-        """(1, 3, H, W) normalised image -> boundary (h, w) and displacement (2, h, w) on the stride-4 grid."""
+        """(1, 3, H, W) normalised image -> boundary (h, w) on the stride-4 grid (h, w = ceil(H / 4), ceil(W / 4))
+        and displacement (2, h', w') on the stride-4 grid of the image resized by ``test_cfg.scale`` (h' = h at
+        scale 1)."""
         h, w = -(-image.shape[-2] // 4), -(-image.shape[-1] // 4)
+        scale = self.test_cfg.get('scale', 1.0)
+        if scale != 1:
+            image = F.interpolate(image, scale_factor=scale, mode='bilinear', align_corners=False)
+        fine_h, fine_w = -(-image.shape[-2] // 4), -(-image.shape[-1] // 4)
         batch = torch.cat([image, image.flip(-1)]) if self.test_cfg['flip'] else image
         boundary, displacement = self.head(self.extract_feat(batch))
         boundary = boundary[:, 0]
@@ -70,7 +79,10 @@ class IRNet(BaseSegmentor):
             boundary = (boundary[0] + boundary[1].flip(-1)) / 2
         else:
             boundary = boundary[0]
-        return boundary[:h, :w], displacement[0, :, :h, :w]
+        boundary = boundary[:fine_h, :fine_w]
+        if scale != 1:
+            boundary = F.interpolate(boundary[None, None], (h, w), mode='bilinear', align_corners=False)[0, 0]
+        return boundary, displacement[0, :, :fine_h, :fine_w]
 
     def predict(self, inputs: Tensor, data_samples: OptSampleList = None) -> SampleList:
         from mmseg.structures import SegDataSample
