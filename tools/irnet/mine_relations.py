@@ -41,9 +41,9 @@ def main(argv=None):
     args = parse_args(argv)
     setup_launcher(args.launcher)
     cfg = load_cfg(args.config, args.cfg_options)
-    mining = dict(dict(fg_threshold=0.30, bg_threshold=0.05), **(cfg.get('relation_mining', None) or {}))
-    fg = mining['fg_threshold'] if args.fg is None else args.fg
-    bg = mining['bg_threshold'] if args.bg is None else args.bg
+    # the config's thresholds over the function's defaults (the paper's), the options over both
+    mining = dict(cfg.get('relation_mining', None) or {})
+    mining.update({k: v for k, v in (('fg_threshold', args.fg), ('bg_threshold', args.bg)) if v is not None})
     dataset = build_split_dataset(cfg, args.split)
     paths = {image_name(dataset.get_data_info(i)): dataset.get_data_info(i)['img_path'] for i in range(len(dataset))}
 
@@ -51,8 +51,7 @@ def main(argv=None):
         cams = load_cams(args.cam_dir, name)
         image = read_rgb(paths[name])
         relations = mine_inter_pixel_relations(image, cams['high_res'].numpy(), np.array(cams['labels']),
-                                               fg_threshold=fg, bg_threshold=bg,
-                                               crf_cfg=dict(iterations=args.crf_iters))
+                                               crf_cfg=dict(iterations=args.crf_iters), **mining)
         save_label_png(osp.join(args.out_dir, name + '.png'), relations)
 
     run_per_image(sorted(paths), process, lambda n: [osp.join(args.out_dir, n + '.png')], desc='relations')

@@ -48,6 +48,13 @@ def _centred_field(displacement: ArrayLike) -> np.ndarray:
     return field - field.mean(axis=(1, 2), keepdims=True)
 
 
+def _landing_point(offsets: np.ndarray):
+    """(H, W) float rows and columns of ``x + offsets(x)`` for every pixel ``x``, clipped into the image."""
+    height, width = offsets.shape[1:]
+    rows, cols = np.indices((height, width))
+    return np.clip(rows + offsets[0], 0, height - 1), np.clip(cols + offsets[1], 0, width - 1)
+
+
 def _landing_index(offsets: np.ndarray) -> np.ndarray:
     """Flat index of the pixel each pixel lands on when moved by ``offsets``.
 
@@ -57,19 +64,14 @@ def _landing_index(offsets: np.ndarray) -> np.ndarray:
     Returns:
         (H, W) int64 flat index ``row * W + col`` of ``rint(x + offsets(x))`` clipped into the image.
     """
-    height, width = offsets.shape[1:]
-    rows, cols = np.indices((height, width))
-    target_rows = np.clip(np.rint(rows + offsets[0]), 0, height - 1).astype(np.int64)
-    target_cols = np.clip(np.rint(cols + offsets[1]), 0, width - 1).astype(np.int64)
-    return target_rows * width + target_cols
+    y, x = _landing_point(offsets)
+    return np.rint(y).astype(np.int64) * offsets.shape[2] + np.rint(x).astype(np.int64)
 
 
 def _bilinear_at(field: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """(2, H, W) values of ``field`` bilinearly interpolated at ``x + offsets(x)`` clipped into the image."""
     height, width = field.shape[1:]
-    rows, cols = np.indices((height, width))
-    y = np.clip(rows + offsets[0], 0, height - 1)
-    x = np.clip(cols + offsets[1], 0, width - 1)
+    y, x = _landing_point(offsets)
     y0, x0 = np.floor(y).astype(np.int64), np.floor(x).astype(np.int64)
     y1, x1 = np.minimum(y0 + 1, height - 1), np.minimum(x0 + 1, width - 1)
     fy, fx = y - y0, x - x0

@@ -143,7 +143,7 @@ def synthesize_irnet_labels(cams: Tensor, labels: Sequence[int], boundary: Tenso
         num = 1
     scores = propagate_cams(instance_wise_cams(cams, ids), boundary, size, **walk)  # (K * M, H, W)
     winner = _argmax_with_background(scores, bg_threshold).numpy()  # 0 = background, 1 + c * M + m
-    semantic = semantic_from_instance_scores(scores, labels, num, bg_threshold)
+    semantic = _class_of_channel(winner, labels, num)
     min_area = max(1, int(min_fragment_ratio * winner.size))
     instances = []
     for channel in np.unique(winner[winner > 0]):
@@ -157,5 +157,9 @@ def semantic_from_instance_scores(scores: Tensor, labels: Sequence[int], num_ins
                                   bg_threshold: float) -> np.ndarray:
     """Semantic map of the full IRNet synthesis: the class of the best (class, instance) channel of ``scores``
     ((K * M, H, W), channel c * M + m) against ``bg_threshold``; (H, W) uint8."""
-    winner = _argmax_with_background(scores, bg_threshold).numpy()
+    return _class_of_channel(_argmax_with_background(scores, bg_threshold).numpy(), labels, num_instances)
+
+
+def _class_of_channel(winner: np.ndarray, labels: Sequence[int], num_instances: int) -> np.ndarray:
+    """(H, W) uint8 class of each winning index of ``[background, *(class, instance) channels]``."""
     return np.array([0, *labels], np.uint8)[(winner + num_instances - 1) // num_instances]
