@@ -193,6 +193,28 @@ def test_synthesis_separates_touching_instances_where_cam_components_cannot():
     assert (result['semantic'] == 3).sum() > 0.8 * 48 * 64  # most of the box is labelled
 
 
+def test_pixels_leading_to_no_centroid_form_one_more_instance():
+    from wsseg_mm.functional.instance import instance_map
+    from wsseg_mm.functional.label_synthesis import synthesize_irnet_labels, with_catch_all
+    np.testing.assert_array_equal(with_catch_all(np.array([[0, 1], [2, 0]])), [[3, 1], [2, 3]])
+    np.testing.assert_array_equal(with_catch_all(np.zeros((2, 2), int)), np.ones((2, 2)))
+    np.testing.assert_array_equal(with_catch_all(np.array([[1, 2]])), [[1, 2]])
+    # Columns 0-3 a centroid, 4-7 point into it; 8-11 and 12-15 point at each other (|D| = 4, an oscillation
+    # that never lands on a centroid), 16-19 out of the image. The field's mean is zero.
+    h, w = 6, 20
+    displacement = np.zeros((2, h, w), np.float32)
+    for cols, dx in ((slice(4, 8), -4), (slice(8, 12), 4), (slice(12, 16), -4), (slice(16, 20), 4)):
+        displacement[1][:, cols] = dx
+    ids = instance_map(displacement)
+    assert (ids[:, :8] == 1).all() and (ids[:, 8:] == 0).all()
+    cam = torch.zeros(1, h, w)
+    cam[0, :, 8:16] = 1.0  # the object is where no centroid is reached
+    result = synthesize_irnet_labels(cam, [2], torch.zeros(h, w), torch.from_numpy(displacement), (4 * h, 4 * w))
+    assert result['num_instances'] == 2 and (result['instance_map'][:, 8:] == 2).all()
+    assert (result['semantic'][:, 36:60] == 2).all()  # labelled, not lost with the unassigned pixels
+    assert len(result['instances']) == 1 and result['instances'][0]['mask'][:, 36:60].all()
+
+
 def test_synthesis_without_classes_is_background():
     from wsseg_mm.functional.label_synthesis import synthesize_irnet_labels
     result = synthesize_irnet_labels(torch.zeros(0, 4, 4), [], torch.zeros(4, 4), torch.zeros(2, 4, 4), (16, 16))

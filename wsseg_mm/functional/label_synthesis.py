@@ -96,6 +96,13 @@ def renumber_ids(ids: np.ndarray) -> np.ndarray:
     return lookup[ids]
 
 
+def with_catch_all(ids: np.ndarray) -> np.ndarray:
+    """(h, w) instance ids 0..M with 0 = landed on no centroid -> ids 1..M' where those pixels form one more
+    instance, M + 1 (as the authors' code clusters them), so that their CAMs still compete; all 1 when M = 0."""
+    unassigned = ids == 0
+    return np.where(unassigned, ids.max() + 1, ids) if unassigned.any() else ids
+
+
 def instance_wise_cams(cams: Tensor, instances: np.ndarray) -> Tensor:
     """Eq. 11: the CAM of class c restricted to instance m, for every (c, m).
 
@@ -127,8 +134,9 @@ def synthesize_irnet_labels(cams: Tensor, labels: Sequence[int], boundary: Tenso
     Returns:
         ``semantic`` (H, W) uint8 and ``instances``: list of ``dict(mask, label, score)``; each instance is a
         connected piece (>= ``min_fragment_ratio`` of the image) of an (class, instance) region, scored by
-        the maximum of its propagated score in the mask. Also ``instance_map`` (h, w), ``scores`` (K * M, H, W)
-        and ``num_instances`` M (for :func:`semantic_from_instance_scores` at other thresholds).
+        the maximum of its propagated score in the mask. Also ``instance_map`` (h, w) ids 1..M, where the pixels
+        whose displacement leads to no centroid are one more instance (:func:`with_catch_all`), ``scores``
+        (K * M, H, W) and ``num_instances`` M (for :func:`semantic_from_instance_scores` at other thresholds).
     """
     if len(labels) == 0:
         return dict(semantic=np.zeros(size, np.uint8), instances=[], instance_map=np.zeros(cams.shape[-2:], int),
@@ -137,10 +145,8 @@ def synthesize_irnet_labels(cams: Tensor, labels: Sequence[int], boundary: Tenso
     if ids.shape != tuple(cams.shape[-2:]):
         ids = cv2.resize(ids.astype(np.int32), (cams.shape[-1], cams.shape[-2]), interpolation=cv2.INTER_NEAREST)
         ids = renumber_ids(ids)
+    ids = with_catch_all(ids)
     num = int(ids.max())
-    if num == 0:  # no centroid found: one instance per class, as the semantic propagation gives
-        ids = np.ones_like(ids)
-        num = 1
     scores = propagate_cams(instance_wise_cams(cams, ids), boundary, size, **walk)  # (K * M, H, W)
     winner = _argmax_with_background(scores, bg_threshold).numpy()  # 0 = background, 1 + c * M + m
     semantic = _class_of_channel(winner, labels, num)
