@@ -119,3 +119,5 @@ def test_benchmark_prints_the_three_stages(pipeline, tmp_path):
     assert 'CAM + displacement + boundary (IRNet)' in log
     results = json.load(open(out))
     assert results['images'] == 6 and all(0 <= results[m]['mIoU'] <= 100 for m in ('cam', 'cam+boundary', 'irnet'))
+    assert 'images with touching same-class instances' in log
+    assert 0 <= results['touching_images'] <= 6 and set(results['irnet']['touching']) == {'AP50', 'AP70', 'ABO'}

@@ -242,3 +242,22 @@ def test_a2d_metric_through_registry():
     right = _seg_sample(A2D_PRED[:, 1:], A2D_GT[:, 1:])
     metric.process({}, [left, right])
     assert metric.compute_metrics(metric.results) == pytest.approx(A2D_EXPECTED)
+
+
+def test_touching_same_class_instances():
+    from wsseg_mm.evaluation import gt_instances, touching_same_class
+    objects = np.zeros((12, 12), np.uint8)
+    semantic = np.zeros((12, 12), np.uint8)
+    objects[2:6, 2:6], semantic[2:6, 2:6] = 1, 3
+    objects[2:6, 8:11], semantic[2:6, 8:11] = 2, 3  # same class, 2 px of void between: touching
+    objects[2:6, 6:8] = semantic[2:6, 6:8] = 255
+    assert touching_same_class(gt_instances(objects, semantic))
+    semantic[2:6, 8:11] = 4  # another class
+    assert not touching_same_class(gt_instances(objects, semantic))
+    semantic[2:6, 8:11] = 3
+    objects[2:6, 8:11], objects[2:6, 9:12] = 0, 2  # 4 px apart: not within the default gap of 3
+    semantic[2:6, 8:12] = 0
+    semantic[2:6, 9:12] = 3
+    assert not touching_same_class(gt_instances(objects, semantic))
+    assert touching_same_class(gt_instances(objects, semantic), gap=4)
+    assert not touching_same_class(gt_instances(np.zeros((4, 4), np.uint8), np.zeros((4, 4), np.uint8)))

@@ -6,7 +6,8 @@ Semantic mIoU (Table 1): CAM / CAM + class-boundary random walk / full IRNet (th
 synthesis), at the config's ``label_synthesis`` thresholds (the paper's: CAM 0.15, random walk 0.25) and each at its
 best background threshold of ``--scan``. Instance AP^r at IoU 0.5 and 0.7 and ABO (Table 2): CAM (threshold + connected
 components) / CAM + class boundary (random walk, then connected components) / CAM + displacement field + class
-boundary (full IRNet). Ground truth: SegmentationClass / SegmentationObject under the dataset's data_root
+boundary (full IRNet), over all images and over the images where two same-class instances touch (the instances
+only the displacement field can separate). Ground truth: SegmentationClass / SegmentationObject under the dataset's data_root
 (VOC's 255 band ignored).
 """
 import argparse
@@ -20,7 +21,7 @@ from tqdm import tqdm
 import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.evaluation import as_prediction, voc_ground_truth  # noqa: E402
+from wsseg_mm.evaluation import as_prediction, touching_same_class, voc_ground_truth  # noqa: E402
 from wsseg_mm.engine import (build_split_dataset, image_name, init_model, instance_settings,  # noqa: E402
                              label_synthesis_settings, load_cams, load_cfg, preprocess_one, walk_settings)
 from wsseg_mm.functional.cam import cams_to_semantic  # noqa: E402
@@ -52,6 +53,16 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def instance_figures(preds, gts, num_classes) -> dict:
+    """AP^r at IoU 0.5 and 0.7 and ABO (in %) of the predictions of some images; NaN without images."""
+    if not gts:
+        return dict(AP50=float('nan'), AP70=float('nan'), ABO=float('nan'))
+    ious = image_mask_ious(preds, gts)
+    return dict(AP50=100 * instance_ap(preds, gts, num_classes, 0.5, ious=ious)['ap'],
+                AP70=100 * instance_ap(preds, gts, num_classes, 0.7, ious=ious)['ap'],
+                ABO=100 * average_best_overlap(preds, gts, ious=ious))
+
+
 def main(argv=None):
     args = parse_args(argv)
     cfg = load_cfg(args.config, args.cfg_options)
@@ -65,7 +76,7 @@ def main(argv=None):
     cms = {m: np.zeros((num_classes, num_classes), np.int64) for m in methods}
     scans = {m: {t: np.zeros((num_classes, num_classes), np.int64) for t in args.scan} for m in methods}
     preds = {m: [] for m in methods}
-    gts = []
+    gts, touching = [], []
     walk_seconds = 0.0
     indices = range(len(dataset) if args.max_images is None else min(args.max_images, len(dataset)))
     for i in tqdm(indices, desc='benchmark', mininterval=10):
@@ -78,6 +89,7 @@ def main(argv=None):
         size = tuple(sample['inputs'].shape[-2:])
         gt_sem, gt_inst = voc_ground_truth(root, name)
         gts.append(gt_inst)
+        touching.append(touching_same_class(gt_inst))
 
         sem = {'cam': cams_to_semantic(high_res, labels, settings['cam_bg']).numpy().astype(np.uint8)}
         start = time.perf_counter()
@@ -101,19 +113,20 @@ def main(argv=None):
             scans['irnet'][t] += confusion_matrix(irnet_sem, gt_sem, num_classes)
 
     results = {}
+    subset = [i for i, t in enumerate(touching) if t]
     for m in methods:
-        ious = image_mask_ious(preds[m], gts)
-        results[m] = dict(
-            mIoU=100 * float(np.nanmean(iou_from_confusion(cms[m]))),
-            AP50=100 * instance_ap(preds[m], gts, num_classes, 0.5, ious=ious)['ap'],
-            AP70=100 * instance_ap(preds[m], gts, num_classes, 0.7, ious=ious)['ap'],
-            ABO=100 * average_best_overlap(preds[m], gts, ious=ious),
-            instances=int(sum(len(p['labels']) for p in preds[m])))
+        results[m] = dict(mIoU=100 * float(np.nanmean(iou_from_confusion(cms[m]))),
+                          **instance_figures(preds[m], gts, num_classes),
+                          instances=int(sum(len(p['labels']) for p in preds[m])))
+        results[m]['touching'] = instance_figures([preds[m][i] for i in subset], [gts[i] for i in subset],
+                                                  num_classes)
         if m in scans and args.scan:
             best = max(args.scan, key=lambda t: np.nanmean(iou_from_confusion(scans[m][t])))
             results[m].update(best_bg=best, best_mIoU=100 * float(np.nanmean(iou_from_confusion(scans[m][best]))))
     results['gt_instances'] = int(sum(len(g['labels']) for g in gts))
     results['images'] = len(gts)
+    results['touching_images'] = len(subset)
+    results['touching_gt_instances'] = int(sum(len(gts[i]['labels']) for i in subset))
     results['random_walk_seconds_per_image'] = walk_seconds / max(len(gts), 1)
     results['label_synthesis'] = settings
     print(f'\n{len(gts)} images, {results["gt_instances"]} ground-truth instances; background thresholds: CAM '
@@ -126,6 +139,12 @@ def main(argv=None):
         r = results[m]
         best = f'   (best bg {r["best_bg"]}: mIoU {r["best_mIoU"]:.1f})' if 'best_bg' in r else ''
         print(f'{names[m]:<40}{r["mIoU"]:>8.1f}{r["AP50"]:>8.1f}{r["AP70"]:>8.1f}{r["ABO"]:>8.1f}{r["instances"]:>8}{best}')
+    print(f'\nthe {len(subset)} images with touching same-class instances '
+          f'({results["touching_gt_instances"]} ground-truth instances):')
+    print(f'{"pseudo labels":<40}{"AP50":>8}{"AP70":>8}{"ABO":>8}')
+    for m in methods:
+        r = results[m]['touching']
+        print(f'{names[m]:<40}{r["AP50"]:>8.1f}{r["AP70"]:>8.1f}{r["ABO"]:>8.1f}')
     print(f'random walk: {1000 * results["random_walk_seconds_per_image"]:.1f} ms per image')
     if args.out:
         with open(args.out, 'w') as f:

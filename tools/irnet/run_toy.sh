@@ -12,6 +12,7 @@ CAM_CFG=configs/irnet/toy/cam_r18-quarter-os8_toy.py
 IRN_CFG=configs/irnet/toy/irnet_r18-quarter-os8_toy.py
 OUT=data/toy/VOCdevkit/VOC2012/irnet
 WORK=work_dirs/irnet_toy
+IRN_CKPT=$WORK/irnet/epoch_12.pth
 
 $PYTHON tools/make_toy_data.py --no-images --no-video --num-objects 3000
 $PYTHON tools/train.py $PRE_CFG --work-dir $WORK/pretrain
@@ -21,10 +22,10 @@ $PYTHON tools/irnet/make_cams.py $CAM_CFG $WORK/cam/epoch_80.pth --out-dir $OUT/
 # confident foreground / background at the config's relation_mining thresholds (toy: 0.6 / 0.3)
 $PYTHON tools/irnet/mine_relations.py $CAM_CFG --cam-dir $OUT/cams --out-dir $OUT/relations
 $PYTHON tools/train.py $IRN_CFG --work-dir $WORK/irnet
-$PYTHON tools/irnet/make_pseudo_labels.py $IRN_CFG $WORK/irnet/epoch_20.pth --cam-dir $OUT/cams --out-dir $OUT/pseudo
+$PYTHON tools/irnet/make_pseudo_labels.py $IRN_CFG $IRN_CKPT --cam-dir $OUT/cams --out-dir $OUT/pseudo
 # the stage-by-stage table at the config's thresholds, then at the paper's (CAM 0.15, random walk 0.25)
-$PYTHON tools/irnet/benchmark.py $IRN_CFG $WORK/irnet/epoch_20.pth --cam-dir $OUT/cams --out $WORK/benchmark.json
-$PYTHON tools/irnet/benchmark.py $IRN_CFG $WORK/irnet/epoch_20.pth --cam-dir $OUT/cams --cam-bg 0.15 --bg 0.25 \
+$PYTHON tools/irnet/benchmark.py $IRN_CFG $IRN_CKPT --cam-dir $OUT/cams --out $WORK/benchmark.json
+$PYTHON tools/irnet/benchmark.py $IRN_CFG $IRN_CKPT --cam-dir $OUT/cams --cam-bg 0.15 --bg 0.25 \
     --scan --out $WORK/benchmark_paper_thresholds.json
-$PYTHON tools/irnet/visualize.py $IRN_CFG $WORK/irnet/epoch_20.pth --cam-dir $OUT/cams --relation-dir $OUT/relations \
+$PYTHON tools/irnet/visualize.py $IRN_CFG $IRN_CKPT --cam-dir $OUT/cams --relation-dir $OUT/relations \
     --out-dir $WORK/vis --max 12
