@@ -255,6 +255,9 @@ def test_label_synthesis_settings_layering():
     configs = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'irnet')
     toy = Config.fromfile(osp.join(configs, 'toy', 'irnet_r18-quarter-os8_toy.py'))
     assert label_synthesis_settings(toy)['exp_times'] == 4
+    toy2x = Config.fromfile(osp.join(configs, 'toy', 'irnet_r18-quarter-os8_toy-2x.py'))
+    assert toy2x.model.test_cfg.scale == 2.0 and toy2x.train_dataloader.dataset.pipeline[-2]['crop_size'] == (256, 256)
+    assert label_synthesis_settings(toy2x) == label_synthesis_settings(toy)
     voc = Config.fromfile(osp.join(configs, 'irnet_r50_voc12aug.py'))
     assert label_synthesis_settings(voc) == DEFAULT_LABEL_SYNTHESIS
 
@@ -285,3 +288,30 @@ def test_synthesis_with_a_finer_displacement_grid():
     assert result['instance_map'].shape == cam.shape[-2:] and result['num_instances'] == coarse['num_instances']
     assert len(result['instances']) == 2
     np.testing.assert_array_equal(result['semantic'], coarse['semantic'])
+
+
+@pytest.mark.parametrize('path,scope', [
+    ('configs/irnet/mask-rcnn_r50_fpn_voc12aug-irnet.py', 'mmdet'),
+    ('configs/irnet/toy/mask-rcnn_r18-tiny_toy-irnet.py', 'mmdet'),
+    ('configs/irnet/deeplabv3_r50-d8_voc12aug-irnet.py', 'mmseg'),
+    ('configs/irnet/toy/fcn_r18-tiny_toy-irnet.py', 'mmseg'),
+])
+def test_configs_on_the_pseudo_labels_build(path, scope):
+    from mmengine.config import Config
+    from mmengine.registry import DefaultScope, init_default_scope
+    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    cfg = Config.fromfile(osp.join(repo, path))
+    with DefaultScope.overwrite_default_scope(scope):
+        init_default_scope(scope)
+        if scope == 'mmdet':
+            from mmdet.registry import MODELS
+        else:
+            from mmseg.registry import MODELS
+        model = MODELS.build(cfg.model)
+    dataset = cfg.train_dataloader.dataset
+    if scope == 'mmdet':
+        assert dataset.ann_file == 'irnet/pseudo/instances.json'
+        assert model.roi_head.mask_head.num_classes == (6 if 'toy' in path else 20)
+    else:
+        assert dataset.data_prefix.seg_map_path == 'irnet/pseudo/sem'
+        assert model.decode_head.num_classes == (7 if 'toy' in path else 21)

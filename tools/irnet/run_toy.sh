@@ -12,7 +12,7 @@ CAM_CFG=configs/irnet/toy/cam_r18-quarter-os8_toy.py
 IRN_CFG=configs/irnet/toy/irnet_r18-quarter-os8_toy.py
 OUT=data/toy/VOCdevkit/VOC2012/irnet
 WORK=work_dirs/irnet_toy
-IRN_CKPT=$WORK/irnet/epoch_12.pth
+IRN_CKPT=$WORK/irnet/epoch_20.pth
 
 $PYTHON tools/make_toy_data.py --no-images --no-video --num-objects 3000
 $PYTHON tools/train.py $PRE_CFG --work-dir $WORK/pretrain

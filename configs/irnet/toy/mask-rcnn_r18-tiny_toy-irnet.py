@@ -8,6 +8,7 @@ data_root = 'data/toy/VOCdevkit/VOC2012/'
 metainfo = dict(classes=('disc', 'square', 'triangle', 'star', 'cross', 'ring'))
 num_classes = 6
 model = dict(
+    data_preprocessor=dict(pad_size_divisor=32),
     # from scratch: nothing frozen, BN trained (the base's frozen_stages / norm_eval are for ImageNet weights)
     backbone=dict(depth=18, base_channels=32, init_cfg=None, frozen_stages=-1, norm_eval=False),
     neck=dict(in_channels=[32, 64, 128, 256], out_channels=64),
@@ -17,7 +18,8 @@ model = dict(
         bbox_roi_extractor=dict(out_channels=64),
         bbox_head=dict(in_channels=64, fc_out_channels=256, num_classes=num_classes),
         mask_roi_extractor=dict(out_channels=64),
-        mask_head=dict(in_channels=64, conv_out_channels=64, num_classes=num_classes)))
+        mask_head=dict(in_channels=64, conv_out_channels=64, num_classes=num_classes)),
+    test_cfg=dict(rpn=dict(nms_pre=300, max_per_img=300), rcnn=dict(max_per_img=20)))
 pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
@@ -44,10 +46,14 @@ test_dataloader = val_dataloader
 val_evaluator = [dict(type='CocoMetric', ann_file=data_root + 'annotations/val_instances.json', metric=['segm']),
                  dict(type='InstanceAPMetric', iou_thrs=(0.5, 0.7))]
 test_evaluator = val_evaluator
-max_epochs = 24
+max_epochs = 20
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=200),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[16, 22], gamma=0.1)
+    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[14, 18], gamma=0.1)
 ]
+# from scratch, AdamW trains the toy detector far better than SGD (configs/toy/faster-rcnn_r18-tiny_toy-boxes.py)
+optim_wrapper = dict(_delete_=True, type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
+                     clip_grad=dict(max_norm=10, norm_type=2))
+auto_scale_lr = dict(enable=False, base_batch_size=8)
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
