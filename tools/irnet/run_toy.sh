@@ -3,7 +3,7 @@
 #   0 object-centred pretraining images and the pretrained backbone (the toy's stand-in for ImageNet)
 #   1 train the CAM classifier and score its CAMs   3 train IRNet on the mined relations
 #   2 CAMs + inter-pixel relation mining (CRF)      4 label synthesis, then the stage-by-stage benchmark
-# Usage: bash tools/irnet/run_toy.sh   (PYTHON defaults to .venv/bin/python; ~32 minutes on 2 CPU cores)
+# Usage: bash tools/irnet/run_toy.sh   (PYTHON defaults to .venv/bin/python; ~30 minutes on 2 CPU cores)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-.venv/bin/python}
