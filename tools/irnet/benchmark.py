@@ -7,8 +7,8 @@ synthesis), at the config's ``label_synthesis`` thresholds (the paper's: CAM 0.1
 best background threshold of ``--scan``. Instance AP^r at IoU 0.5 and 0.7 and ABO (Table 2): CAM (threshold + connected
 components) / CAM + class boundary (random walk, then connected components) / CAM + displacement field + class
 boundary (full IRNet), over all images and over the images where two same-class instances touch (the instances
-only the displacement field can separate). Ground truth: SegmentationClass / SegmentationObject under the dataset's data_root
-(VOC's 255 band ignored).
+only the displacement field can separate). Ground truth: SegmentationClass / SegmentationObject under the
+dataset's data_root (VOC's 255 band ignored).
 """
 import argparse
 import json
@@ -21,15 +21,15 @@ from tqdm import tqdm
 import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.evaluation import as_prediction, touching_same_class, voc_ground_truth  # noqa: E402
+from wsseg_mm.evaluation import (as_prediction, instance_figures, touching_same_class,  # noqa: E402
+                                 voc_ground_truth)
 from wsseg_mm.engine import (build_split_dataset, image_name, init_model, instance_settings,  # noqa: E402
                              label_synthesis_settings, load_cams, load_cfg, preprocess_one, walk_settings)
 from wsseg_mm.functional.cam import cams_to_semantic  # noqa: E402
 from wsseg_mm.functional.label_synthesis import (instances_from_semantic, propagate_cams,  # noqa: E402
                                                  semantic_from_instance_scores, semantic_from_scores,
                                                  synthesize_irnet_labels)
-from wsseg_mm.functional.metrics import (average_best_overlap, confusion_matrix, image_mask_ious,  # noqa: E402
-                                         instance_ap, iou_from_confusion)
+from wsseg_mm.functional.metrics import confusion_matrix, iou_from_confusion  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -51,16 +51,6 @@ def parse_args(argv=None):
     parser.add_argument('--out', help='write the figures as JSON')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
-
-
-def instance_figures(preds, gts, num_classes) -> dict:
-    """AP^r at IoU 0.5 and 0.7 and ABO (in %) of the predictions of some images; NaN without images."""
-    if not gts:
-        return dict(AP50=float('nan'), AP70=float('nan'), ABO=float('nan'))
-    ious = image_mask_ious(preds, gts)
-    return dict(AP50=100 * instance_ap(preds, gts, num_classes, 0.5, ious=ious)['ap'],
-                AP70=100 * instance_ap(preds, gts, num_classes, 0.7, ious=ious)['ap'],
-                ABO=100 * average_best_overlap(preds, gts, ious=ious))
 
 
 def main(argv=None):
@@ -120,7 +110,7 @@ def main(argv=None):
                           instances=int(sum(len(p['labels']) for p in preds[m])))
         results[m]['touching'] = instance_figures([preds[m][i] for i in subset], [gts[i] for i in subset],
                                                   num_classes)
-        if m in scans and args.scan:
+        if args.scan:
             best = max(args.scan, key=lambda t: np.nanmean(iou_from_confusion(scans[m][t])))
             results[m].update(best_bg=best, best_mIoU=100 * float(np.nanmean(iou_from_confusion(scans[m][best]))))
     results['gt_instances'] = int(sum(len(g['labels']) for g in gts))

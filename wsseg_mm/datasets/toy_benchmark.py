@@ -366,12 +366,17 @@ def _boundary_band(instance: np.ndarray) -> np.ndarray:
     return cv2.dilate(instance, kernel) != cv2.erode(instance, kernel)
 
 
-def _touching_same_class(visible: Sequence[np.ndarray], labels: Sequence[int]) -> bool:
-    """Whether two visible masks of the same label are 8-adjacent."""
-    kernel = np.ones((3, 3), np.uint8)
-    grown = [cv2.dilate(m.astype(np.uint8), kernel).astype(bool) for m in visible]
-    return any(labels[i] == labels[j] and (grown[i] & visible[j]).any()
-               for i in range(len(visible)) for j in range(i + 1, len(visible)))
+def same_class_masks_touch(masks: Sequence[np.ndarray], labels: Sequence[int], gap: int = 1) -> bool:
+    """Whether two (H, W) bool masks of the same label come within ``gap`` pixels (chessboard distance) of each
+    other; ``gap=1``: 8-adjacent."""
+    kernel = np.ones((2 * gap + 1, 2 * gap + 1), np.uint8)
+    for i in range(len(masks)):
+        others = [j for j in range(i + 1, len(masks)) if labels[j] == labels[i]]
+        if others:
+            grown = cv2.dilate(masks[i].astype(np.uint8), kernel).astype(bool)
+            if any((grown & masks[j]).any() for j in others):
+                return True
+    return False
 
 
 def _layout_masks(rng: np.random.Generator, size: int) -> Tuple[list, list, list]:
@@ -416,7 +421,7 @@ def render_toy_image(rng: np.random.Generator, size: int = 128) -> dict:
                     occluded=bool(vis.sum() < 0.95 * mask.sum()))
                for k, (label, mask, vis, area) in enumerate(zip(labels, masks, visible, areas), 1)]
     return dict(image=_finish(rng, canvas), semantic=semantic, instance=instance, objects=objects,
-                touching=_touching_same_class(visible, labels))
+                touching=same_class_masks_touch(visible, labels))
 
 
 def render_object_image(rng: np.random.Generator, size: int = 128) -> dict:

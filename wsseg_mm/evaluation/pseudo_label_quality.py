@@ -7,14 +7,15 @@ Labels are 1-based class ids (0 = background) throughout, as in the semantic PNG
 import os.path as osp
 from typing import Dict, List, Sequence, Tuple
 
-import cv2
 import numpy as np
 
 from ..datasets.pseudo_labels import load_label_png
+from ..datasets.toy_benchmark import same_class_masks_touch
 from ..functional.metrics import (average_best_overlap, confusion_matrix, image_mask_ious, instance_ap,
                                   iou_from_confusion)
 
-__all__ = ['voc_ground_truth', 'gt_instances', 'touching_same_class', 'as_prediction', 'PseudoLabelScorer']
+__all__ = ['voc_ground_truth', 'gt_instances', 'touching_same_class', 'as_prediction', 'instance_figures',
+           'PseudoLabelScorer']
 
 
 def gt_instances(objects: np.ndarray, semantic: np.ndarray) -> dict:
@@ -28,24 +29,14 @@ def gt_instances(objects: np.ndarray, semantic: np.ndarray) -> dict:
 
 def touching_same_class(instances: dict, gap: int = 3) -> bool:
     """Whether two ground-truth instances of one class touch: one comes within ``gap`` pixels (chessboard distance)
-    of the other. Across a void band 2 px wide (the toy's), touching instances are 3 px apart. These are the instances only a per-instance
-    cue (IRNet's displacement field) can separate; connected components of a semantic map cannot.
+    of the other. Across a void band 2 px wide (the toy's), touching instances are 3 px apart. These are the
+    instances only a per-instance cue (IRNet's displacement field) can separate; connected components of a
+    semantic map cannot.
 
     Args:
         instances: :func:`gt_instances` output.
     """
-    masks, labels = instances['masks'], instances['labels']
-    kernel = np.ones((2 * gap + 1, 2 * gap + 1), np.uint8)
-    for i in range(len(masks)):
-        grown = None
-        for j in range(i + 1, len(masks)):
-            if labels[i] != labels[j]:
-                continue
-            if grown is None:
-                grown = cv2.dilate(masks[i].astype(np.uint8), kernel).astype(bool)
-            if (grown & masks[j]).any():
-                return True
-    return False
+    return same_class_masks_touch(instances['masks'], instances['labels'], gap)
 
 
 def voc_ground_truth(root: str, name: str) -> Tuple[np.ndarray, dict]:
@@ -59,6 +50,19 @@ def as_prediction(instances: Sequence[dict], shape) -> dict:
     masks = np.stack([i['mask'] for i in instances]) if instances else np.zeros((0, *shape), bool)
     return dict(masks=masks, labels=np.array([i['label'] for i in instances], np.int64),
                 scores=np.array([i['score'] for i in instances], np.float64))
+
+
+def instance_figures(preds: Sequence[dict], gts: Sequence[dict], num_classes: int,
+                     iou_thrs: Sequence[float] = (0.5, 0.7)) -> Dict[str, float]:
+    """``AP50`` / ``AP70`` (one per ``iou_thrs``) and ``ABO``, in %, of the :func:`as_prediction` entries of some
+    images against their ground truth; NaN without images."""
+    names = [f'AP{int(round(thr * 100))}' for thr in iou_thrs]
+    if not gts:
+        return dict.fromkeys([*names, 'ABO'], float('nan'))
+    ious = image_mask_ious(preds, gts)
+    row = {name: 100 * instance_ap(preds, gts, num_classes, thr, ious=ious)['ap'] for name, thr in zip(names, iou_thrs)}
+    row['ABO'] = 100 * average_best_overlap(preds, gts, ious=ious)
+    return row
 
 
 class PseudoLabelScorer:
@@ -95,12 +99,8 @@ class PseudoLabelScorer:
         pixels not 255), ``instances``."""
         out = {}
         for method, preds in self.preds.items():
-            ious = image_mask_ious(preds, self.gts)
-            row = dict(mIoU=100 * float(np.nanmean(iou_from_confusion(self.cms[method]))))
-            for thr in self.iou_thrs:
-                row[f'AP{int(round(thr * 100))}'] = 100 * instance_ap(preds, self.gts, self.num_classes, thr,
-                                                                     ious=ious)['ap']
-            row['ABO'] = 100 * average_best_overlap(preds, self.gts, ious=ious)
+            row = dict(mIoU=100 * float(np.nanmean(iou_from_confusion(self.cms[method]))),
+                       **instance_figures(preds, self.gts, self.num_classes, self.iou_thrs))
             labelled, total = self.labelled[method]
             row['labelled'] = 100 * labelled / max(total, 1)
             row['instances'] = int(sum(len(p['labels']) for p in preds))
