@@ -10,7 +10,7 @@ toy-data:
 	$(PY) tools/make_toy_data.py --out $(TOY)
 
 demo: toy-data
-	$(PY) tools/train.py configs/toy/fcn_r18-tiny_toy-scribble.py --work-dir work_dirs/demo_scribble_fcn
+	$(PY) tools/train.py configs/toy/fcn_r18-tiny_1k_toy-scribble.py --work-dir work_dirs/demo_scribble_fcn
 
 # pytest exits 5 when it collects nothing: say so, and keep the failure.
 test:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wsseg_mm.datasets.metainfo import VOC_PALETTE
+from wsseg_mm.metainfo import VOC_PALETTE
+from wsseg_mm.toy import write_a2d_mat
 
 # Writes from tests and tools must never reach the network or a GPU.
 os.environ.setdefault('CUDA_VISIBLE_DEVICES', '')
@@ -80,21 +81,6 @@ def voc_root(tmp_path_factory):
     return str(root)
 
 
-def write_a2d_mat(path, masks, ids):
-    """Write an A2D annotation as MATLAB v7.3 stores it (h5py sees MATLAB arrays transposed)."""
-    import h5py
-    os.makedirs(osp.dirname(path), exist_ok=True)
-    boxes = []
-    for m in masks:
-        ys, xs = np.nonzero(m)
-        boxes.append([xs.min() + 1, ys.min() + 1, xs.max() + 1, ys.max() + 1])
-    stacked = np.stack([m.T for m in masks]).astype(np.uint8)
-    with h5py.File(path, 'w') as f:
-        f['reMask'] = stacked[0] if len(masks) == 1 else stacked
-        f['reBBox'] = np.asarray(boxes, dtype=np.float64)
-        f['id'] = np.asarray(ids, dtype=np.float64).reshape(-1, 1)
-
-
 @pytest.fixture(scope='session')
 def a2d_root(tmp_path_factory):
     """A2D ``Release`` layout: v_train (adult-walking + dog-running, frames 1..4 annotated at 1 and 3) and v_test
@@ -116,6 +102,7 @@ def a2d_root(tmp_path_factory):
             os.makedirs(root / 'pngs320H' / vid, exist_ok=True)
             Image.fromarray(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)).save(
                 root / 'pngs320H' / vid / f'{frame:05d}.png')
+        os.makedirs(root / 'Annotations' / 'mat' / vid, exist_ok=True)
         for frame, (masks, ids) in anns.items():
             write_a2d_mat(str(root / 'Annotations' / 'mat' / vid / f'{frame:05d}.mat'), masks, ids)
         rows.append(f'{vid},{list(anns.values())[0][1][0]},0,1,{h},{w},4,{len(anns)},{usage}')

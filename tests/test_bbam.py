@@ -261,7 +261,7 @@ def test_explainer_box_without_positives_is_empty():
 
 
 # ------------------------------------------------------------------------------------------------ configs / hook
-@pytest.mark.parametrize('name', ['faster_rcnn_voc.py', 'toy/faster-rcnn_r18-tiny_toy-bbam.py'])
+@pytest.mark.parametrize('name', ['faster_rcnn_voc.py', 'toy/faster-rcnn_r18-tiny_fpn_20e_toy-bbam.py'])
 def test_detector_configs_carry_the_hook_with_paper_defaults(name):
     import os.path as osp
     from mmengine.config import Config

@@ -15,7 +15,7 @@ from PIL import Image
 
 import wsseg_mm  # noqa: F401
 from wsseg_mm.datasets import PseudoCocoDataset
-from wsseg_mm.datasets.pseudo_labels import CocoInstanceWriter
+from wsseg_mm.fileio.labels import CocoInstanceWriter
 from wsseg_mm.datasets.transforms import LoadPseudoInstanceMasks
 from wsseg_mm.models import IgnoreFCNMaskHead
 
@@ -131,7 +131,7 @@ def test_resize_flip_pad_keep_the_three_values(voc_root):
 
 def test_toy_config_dataset_packs_0_1_2_masks(voc_root):
     from mmdet.registry import DATASETS
-    cfg = Config.fromfile(osp.join(REPO, 'configs/bbam/toy/mask-rcnn_r18-tiny_toy-bbam.py'))
+    cfg = Config.fromfile(osp.join(REPO, 'configs/bbam/toy/mask-rcnn_r18-tiny_fpn_20e_toy-bbam.py'))
     ds_cfg = cfg.train_dataloader.dataset.copy()
     toy = str(voc_root.parent.parent)  # <tmp> that stands for data/toy
     ds_cfg['data_root'] = ds_cfg['data_root'].replace('data/toy', toy)
@@ -299,8 +299,8 @@ def build_model(path, scope):
 
 
 @pytest.mark.parametrize('path,scope,seg_map', [
-    ('configs/bbam/deeplabv3_r50-d8_voc12aug-bbam.py', 'mmseg', 'bbam/semantic'),
-    ('configs/bbam/toy/fcn_r18-tiny_toy-bbam.py', 'mmseg', 'bbam/semantic'),
+    ('configs/bbam/deeplabv3_r50-d8_20k_voc12aug-bbam.py', 'mmseg', 'bbam/semantic'),
+    ('configs/bbam/toy/fcn_r18-tiny_1k_toy-bbam.py', 'mmseg', 'bbam/semantic'),
 ])
 def test_semantic_configs_load_and_build(path, scope, seg_map):
     with DefaultScope.overwrite_default_scope(scope):
@@ -312,7 +312,7 @@ def test_semantic_configs_load_and_build(path, scope, seg_map):
 
 
 def test_voc_mask_rcnn_config_builds():
-    cfg, model = build_model('configs/bbam/mask-rcnn_r50_fpn_voc12aug-bbam.py', 'mmdet')
+    cfg, model = build_model('configs/bbam/mask-rcnn_r50_fpn_1x_voc12aug-bbam.py', 'mmdet')
     dataset = cfg.train_dataloader.dataset
     assert dataset.type == 'PseudoCocoDataset' and dataset.ann_file == 'bbam/instances.json'
     assert dataset.data_root == 'data/VOCdevkit/VOC2012/'
@@ -325,7 +325,7 @@ def test_toy_mask_rcnn_one_loss_step(monkeypatch):
     from mmdet.structures import DetDataSample
     from mmdet.structures.mask import BitmapMasks
     torch.manual_seed(0)
-    cfg, model = build_model('configs/bbam/toy/mask-rcnn_r18-tiny_toy-bbam.py', 'mmdet')
+    cfg, model = build_model('configs/bbam/toy/mask-rcnn_r18-tiny_fpn_20e_toy-bbam.py', 'mmdet')
     assert cfg.work_dir == 'work_dirs/bbam_toy/mask_rcnn'
     assert cfg.train_dataloader.dataset.ann_file == 'bbam/instances.json'
     model.train()

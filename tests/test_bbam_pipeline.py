@@ -13,16 +13,16 @@ import numpy as np
 import pytest
 import torch
 
-from wsseg_mm.datasets.pseudo_labels import load_coco_instances, load_label_png
+from wsseg_mm.fileio.labels import load_coco_instances, load_label_png
 
 from test_tools import REPO, run_tool
 
-CFG = osp.join(REPO, 'configs/bbam/toy/faster-rcnn_r18-tiny_toy-bbam.py')
+CFG = osp.join(REPO, 'configs/bbam/toy/faster-rcnn_r18-tiny_fpn_20e_toy-bbam.py')
 
 
 @pytest.fixture(scope='module')
 def toy_root(tmp_path_factory):
-    from wsseg_mm.datasets.toy_benchmark import generate_toy_benchmark
+    from wsseg_mm.toy import generate_toy_benchmark
     root = str(tmp_path_factory.mktemp('bbam_toy'))
     generate_toy_benchmark(root, seed=1, image_size=64, num_train=6, num_val=2, videos=False, progress=False)
     return root

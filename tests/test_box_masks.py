@@ -9,9 +9,9 @@ import scipy.io
 from pycocotools import mask as mask_utils
 
 from wsseg_mm import functional
+from wsseg_mm.fileio.proposals import load_mcg_proposals, load_rle_proposals
 from wsseg_mm.functional.box_masks import (box_fill, box_to_mask, grabcut_in_box, instances_to_semantic,
-                                           load_mcg_proposals, load_rle_proposals, refine_with_proposals,
-                                           skimage_mask_proposals, threshold_attribution)
+                                           refine_with_proposals, skimage_mask_proposals, threshold_attribution)
 
 
 def _rect(shape, rows, cols):

@@ -13,7 +13,7 @@ BASES = osp.join(REPO, 'configs/_base_/datasets')
 
 @pytest.fixture(scope='module')
 def toy_root(tmp_path_factory):
-    from wsseg_mm.datasets.toy_benchmark import generate_toy_benchmark
+    from wsseg_mm.toy import generate_toy_benchmark
     root = str(tmp_path_factory.mktemp('toy'))
     generate_toy_benchmark(root, seed=1, image_size=64, num_train=4, num_val=2, num_train_videos=2,
                            num_test_videos=1, num_frames=16, progress=False)

@@ -9,8 +9,8 @@ import torch
 import wsseg_mm  # noqa: F401
 from wsseg_mm.datasets import (A2DFrameDataset, A2DVideoDataset, VOCImageLabelDataset, VOCScribbleDataset,
                                WeakVOCDataset)
-from wsseg_mm.datasets.io import read_a2d_mat
-from wsseg_mm.datasets.metainfo import A2D_PAIR_IDS
+from wsseg_mm.fileio.annotations import read_a2d_mat
+from wsseg_mm.metainfo import A2D_PAIR_IDS
 from wsseg_mm.datasets.transforms import LoadScribbleAnnotation, rasterise_scribbles
 
 from conftest import write_scribble_xml

@@ -253,12 +253,12 @@ def test_label_synthesis_settings_layering():
     with pytest.raises(KeyError, match='exp_time'):
         label_synthesis_settings(Config(dict(label_synthesis=dict(exp_time=4))))
     configs = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs', 'irnet')
-    toy = Config.fromfile(osp.join(configs, 'toy', 'irnet_r18-quarter-os8_toy.py'))
+    toy = Config.fromfile(osp.join(configs, 'toy', 'irnet_r18-quarter-os8_20e_toy.py'))
     assert label_synthesis_settings(toy)['exp_times'] == 4
-    toy2x = Config.fromfile(osp.join(configs, 'toy', 'irnet_r18-quarter-os8_toy-2x.py'))
+    toy2x = Config.fromfile(osp.join(configs, 'toy', 'irnet_r18-quarter-os8_12e_toy-2x.py'))
     assert toy2x.model.test_cfg.scale == 2.0 and toy2x.train_dataloader.dataset.pipeline[-2]['crop_size'] == (256, 256)
     assert label_synthesis_settings(toy2x) == label_synthesis_settings(toy)
-    voc = Config.fromfile(osp.join(configs, 'irnet_r50_voc12aug.py'))
+    voc = Config.fromfile(osp.join(configs, 'irnet_r50-os16_3e_voc12aug.py'))
     assert label_synthesis_settings(voc) == DEFAULT_LABEL_SYNTHESIS
 
 
@@ -291,10 +291,10 @@ def test_synthesis_with_a_finer_displacement_grid():
 
 
 @pytest.mark.parametrize('path,scope', [
-    ('configs/irnet/mask-rcnn_r50_fpn_voc12aug-irnet.py', 'mmdet'),
-    ('configs/irnet/toy/mask-rcnn_r18-tiny_toy-irnet.py', 'mmdet'),
-    ('configs/irnet/deeplabv3_r50-d8_voc12aug-irnet.py', 'mmseg'),
-    ('configs/irnet/toy/fcn_r18-tiny_toy-irnet.py', 'mmseg'),
+    ('configs/irnet/mask-rcnn_r50_fpn_1x_voc12aug-irnet.py', 'mmdet'),
+    ('configs/irnet/toy/mask-rcnn_r18-tiny_fpn_20e_toy-irnet.py', 'mmdet'),
+    ('configs/irnet/deeplabv3_r50-d8_20k_voc12aug-irnet.py', 'mmseg'),
+    ('configs/irnet/toy/fcn_r18-tiny_1k_toy-irnet.py', 'mmseg'),
 ])
 def test_configs_on_the_pseudo_labels_build(path, scope):
     from mmengine.config import Config

@@ -10,9 +10,9 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-PRE_CFG = 'configs/irnet/toy/pretrain_r18-quarter-os8_toy-objects.py'
-CAM_CFG = 'configs/irnet/toy/cam_r18-quarter-os8_toy.py'
-IRN_CFG = 'configs/irnet/toy/irnet_r18-quarter-os8_toy.py'
+PRE_CFG = 'configs/irnet/toy/pretrain_r18-quarter-os8_8e_toy-objects.py'
+CAM_CFG = 'configs/irnet/toy/cam_r18-quarter-os8_80e_toy.py'
+IRN_CFG = 'configs/irnet/toy/irnet_r18-quarter-os8_20e_toy.py'
 
 
 def run(args, timeout=600):
@@ -33,7 +33,7 @@ def loader_options(voc, splits=('train', 'val', 'test')):
 
 @pytest.fixture(scope='module')
 def pipeline(tmp_path_factory):
-    from wsseg_mm.datasets.toy_benchmark import generate_toy_benchmark
+    from wsseg_mm.toy import generate_toy_benchmark
     root = tmp_path_factory.mktemp('irnet')
     generate_toy_benchmark(str(root), seed=5, image_size=64, num_train=6, num_val=2, videos=False,
                            num_object_images=6, progress=False)
@@ -46,7 +46,7 @@ def pipeline(tmp_path_factory):
                'train_dataloader.persistent_workers=False', *short])
     assert 'loss_cls' in log
     pretrained = str(work / 'pretrain' / 'epoch_1.pth')
-    cam_opts = loader_options(voc) + short + ['model.test_cfg.scales=[1.0,0.5]',
+    cam_opts = loader_options(voc, ('train', 'val', 'test', 'label')) + short + ['model.test_cfg.scales=[1.0,0.5]',
                                               f'model.backbone.init_cfg.checkpoint={pretrained}']
     log = run(['tools/train.py', CAM_CFG, '--work-dir', str(work / 'cam'), '--cfg-options', *cam_opts])
     assert 'mIoU' in log  # the CAMs are scored through mmseg's IoUMetric at the end of training
@@ -72,7 +72,7 @@ def pipeline(tmp_path_factory):
 def test_stage_outputs(pipeline):
     import numpy as np
 
-    from wsseg_mm.datasets.pseudo_labels import load_coco_instances, load_label_png
+    from wsseg_mm.fileio.labels import load_coco_instances, load_label_png
     names = sorted(f[:-4] for f in os.listdir(pipeline['cams']))
     assert len(names) == 6
     cam = np.load(osp.join(pipeline['cams'], names[0] + '.npz'))

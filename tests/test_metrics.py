@@ -9,7 +9,7 @@ from mmseg.evaluation import IoUMetric
 from mmseg.structures import SegDataSample
 
 import wsseg_mm.evaluation  # noqa: F401  (registers the metrics)
-from wsseg_mm.datasets.metainfo import A2D_PAIR_IDS, A2D_SEG_CLASSES
+from wsseg_mm.metainfo import A2D_PAIR_IDS, A2D_SEG_CLASSES
 from wsseg_mm.functional.metrics import (A2D_LABEL_TO_ACTION, A2D_LABEL_TO_ACTOR, a2d_scores,
                                          average_best_overlap, confusion_matrix, instance_ap, iou_from_confusion,
                                          mask_iou, mean_class_accuracy, miou, pixel_accuracy)

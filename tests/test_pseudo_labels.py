@@ -9,8 +9,8 @@ from mmengine.registry import DefaultScope
 
 import wsseg_mm  # noqa: F401
 from wsseg_mm.datasets.converters import voc_instances_to_coco
-from wsseg_mm.datasets.metainfo import TOY_CLASSES
-from wsseg_mm.datasets.pseudo_labels import (CocoInstanceWriter, atomic_write_bytes, decode_mask, encode_mask,
+from wsseg_mm.metainfo import TOY_CLASSES
+from wsseg_mm.fileio.labels import (CocoInstanceWriter, atomic_write_bytes, decode_mask, encode_mask,
                                              load_coco_instances, load_label_png, save_label_png)
 
 
@@ -64,7 +64,7 @@ def test_coco_writer_round_trip_and_bbox(tmp_path):
 
 @pytest.fixture(scope='module')
 def toy_voc(tmp_path_factory):
-    from wsseg_mm.datasets.toy_benchmark import generate_toy_benchmark
+    from wsseg_mm.toy import generate_toy_benchmark
     root = str(tmp_path_factory.mktemp('toy'))
     generate_toy_benchmark(root, seed=3, image_size=48, num_train=3, num_val=2, videos=False, progress=False)
     return osp.join(root, 'VOCdevkit', 'VOC2012')

@@ -8,13 +8,13 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-SEG_CFG = osp.join(REPO, 'configs/toy/fcn_r18-tiny_toy-scribble.py')
-DET_CFG = osp.join(REPO, 'configs/toy/faster-rcnn_r18-tiny_toy-boxes.py')
+SEG_CFG = osp.join(REPO, 'configs/toy/fcn_r18-tiny_1k_toy-scribble.py')
+DET_CFG = osp.join(REPO, 'configs/toy/faster-rcnn_r18-tiny_fpn_20e_toy-boxes.py')
 
 
 @pytest.fixture(scope='module')
 def toy_root(tmp_path_factory):
-    from wsseg_mm.datasets.toy_benchmark import generate_toy_benchmark
+    from wsseg_mm.toy import generate_toy_benchmark
     root = str(tmp_path_factory.mktemp('toy'))
     generate_toy_benchmark(root, seed=0, image_size=64, num_train=8, num_val=4, videos=False, progress=False)
     return root

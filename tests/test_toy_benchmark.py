@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from wsseg_mm.datasets.metainfo import A2D_ACTIONS, A2D_PAIR_IDS, TOY_CLASSES, a2d_id_to_label
-from wsseg_mm.datasets.toy_benchmark import (generate_a2d_videos, generate_toy_benchmark, render_toy_image,
+from wsseg_mm.metainfo import A2D_ACTIONS, A2D_PAIR_IDS, TOY_CLASSES, a2d_id_to_label
+from wsseg_mm.toy import (generate_a2d_videos, generate_toy_benchmark, render_toy_image,
                                              sample_rng, write_a2d_mat)
 
 SIZE = 64
@@ -227,7 +227,7 @@ def test_every_action_appears(tmp_path):
 
 def test_object_images(tmp_path):
     from wsseg_mm.datasets import VOCImageLabelDataset
-    from wsseg_mm.datasets.toy_benchmark import render_object_image
+    from wsseg_mm.toy import render_object_image
     sample = render_object_image(sample_rng(0, 'objects', 3), SIZE)
     assert sample['image'].shape == (SIZE, SIZE, 3) and len(sample['objects']) == 1
     label = sample['objects'][0]['label']

@@ -4,12 +4,12 @@
                                   [--num-train-videos 60] [--num-test-videos 20] [--num-frames 16]
                                   [--no-video] [--no-images]
 
-The same arguments always give byte-identical files (see wsseg_mm/datasets/toy_benchmark.py).
+The same arguments always give byte-identical files (see wsseg_mm/toy/).
 """
 import argparse
 import time
 
-from wsseg_mm.datasets.toy_benchmark import generate_toy_benchmark
+from wsseg_mm.toy import generate_toy_benchmark
 
 
 def parse_args(argv=None):

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-.venv/bin/python}
 NPROC=${NPROC:-2}
 BENCH_IMAGES=${BENCH_IMAGES:-60}
-CFG=configs/bbam/toy/faster-rcnn_r18-tiny_toy-bbam.py
+CFG=configs/bbam/toy/faster-rcnn_r18-tiny_fpn_20e_toy-bbam.py
 WORK=work_dirs/bbam_toy
 CKPT=$WORK/detector/epoch_20.pth
 OUT=data/toy/VOCdevkit/VOC2012/bbam
@@ -31,5 +31,5 @@ $PYTHON tools/bbam_tools/benchmark.py $CFG $CKPT --out-dir $WORK/benchmark --lim
     --out $WORK/benchmark.json
 $PYTHON tools/bbam_tools/visualize.py $OUT --out-dir $WORK/vis --max 12
 # 3
-$PYTHON tools/train.py configs/bbam/toy/mask-rcnn_r18-tiny_toy-bbam.py
-$PYTHON tools/train.py configs/bbam/toy/fcn_r18-tiny_toy-bbam.py
+$PYTHON tools/train.py configs/bbam/toy/mask-rcnn_r18-tiny_fpn_20e_toy-bbam.py
+$PYTHON tools/train.py configs/bbam/toy/fcn_r18-tiny_1k_toy-bbam.py

@@ -7,7 +7,7 @@
 import argparse
 
 from wsseg_mm.datasets.converters import voc_instances_to_coco
-from wsseg_mm.datasets.metainfo import TOY_CLASSES, VOC_CLASSES
+from wsseg_mm.metainfo import TOY_CLASSES, VOC_CLASSES
 
 
 def main(argv=None):

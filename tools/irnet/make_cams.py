@@ -1,6 +1,6 @@
 """IRNet stage 2a: class activation maps of every image of a split, from a trained CAMClassifier.
 
-    python tools/irnet/make_cams.py CONFIG CHECKPOINT --out-dir DIR [--split test] [--launcher pytorch]
+    python tools/irnet/make_cams.py CONFIG CHECKPOINT --out-dir DIR [--split label] [--launcher pytorch]
 
 Writes ``DIR/<image>.npz`` with ``keys`` (the image's 1-based class labels), ``high_res`` (K, H, W) and
 ``strided`` (K, ceil(H/4), ceil(W/4)) normalised CAMs (float16). Resumable (finished images are skipped) and
@@ -14,7 +14,7 @@ import numpy as np
 import wsseg_mm  # noqa: F401  (first: compat + registration)
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.datasets.pseudo_labels import atomic_save_npz  # noqa: E402
+from wsseg_mm.fileio.labels import atomic_save_npz  # noqa: E402
 from wsseg_mm.engine import (build_split_dataset, image_name, init_model, load_cfg, preprocess_one,  # noqa: E402
                              run_per_image, setup_launcher)
 
@@ -24,8 +24,8 @@ def parse_args(argv=None):
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--out-dir', required=True)
-    parser.add_argument('--split', default='test', choices=['train', 'val', 'test'],
-                        help='whose dataloader lists the images (the CAM configs point test at the train images)')
+    parser.add_argument('--split', default='label',
+                        help='whose dataloader lists the images ({split}_dataloader; label: the method\'s training list)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)

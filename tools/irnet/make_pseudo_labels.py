@@ -18,7 +18,7 @@ import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 from mmengine.dist import get_rank  # noqa: E402
 
-from wsseg_mm.datasets.pseudo_labels import (CocoInstanceWriter, atomic_write_bytes, merge_coco,  # noqa: E402
+from wsseg_mm.fileio.labels import (CocoInstanceWriter, atomic_write_bytes, merge_coco,  # noqa: E402
                                              save_label_png)
 from wsseg_mm.engine import (build_split_dataset, image_name, init_model, instance_settings,  # noqa: E402
                              label_synthesis_settings, load_cams, load_cfg, preprocess_one, run_per_image,

@@ -17,7 +17,7 @@ import numpy as np
 import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.datasets.pseudo_labels import save_label_png  # noqa: E402
+from wsseg_mm.fileio.labels import save_label_png  # noqa: E402
 from wsseg_mm.engine import (build_split_dataset, image_name, load_cams, load_cfg, read_rgb, run_per_image,  # noqa: E402
                              setup_launcher)
 from wsseg_mm.functional.relation import mine_inter_pixel_relations  # noqa: E402
@@ -28,7 +28,8 @@ def parse_args(argv=None):
     parser.add_argument('config', help='the CAM config (its test dataloader lists the images)')
     parser.add_argument('--cam-dir', required=True)
     parser.add_argument('--out-dir', required=True)
-    parser.add_argument('--split', default='test', choices=['train', 'val', 'test'])
+    parser.add_argument('--split', default='label',
+                        help='whose dataloader lists the images ({split}_dataloader; label: the method\'s training list)')
     parser.add_argument('--fg', type=float, help='confident foreground threshold (config, else 0.30)')
     parser.add_argument('--bg', type=float, help='confident background threshold (config, else 0.05)')
     parser.add_argument('--crf-iters', type=int, default=10)

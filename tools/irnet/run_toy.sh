@@ -7,13 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-.venv/bin/python}
-PRE_CFG=configs/irnet/toy/pretrain_r18-quarter-os8_toy-objects.py
-CAM_CFG=configs/irnet/toy/cam_r18-quarter-os8_toy.py
-IRN_CFG=configs/irnet/toy/irnet_r18-quarter-os8_toy.py
+PRE_CFG=configs/irnet/toy/pretrain_r18-quarter-os8_8e_toy-objects.py
+CAM_CFG=configs/irnet/toy/cam_r18-quarter-os8_80e_toy.py
+IRN_CFG=configs/irnet/toy/irnet_r18-quarter-os8_20e_toy.py
 OUT=data/toy/VOCdevkit/VOC2012/irnet
 WORK=work_dirs/irnet_toy
 IRN_CKPT=$WORK/irnet/epoch_20.pth
-IRN2X_CFG=configs/irnet/toy/irnet_r18-quarter-os8_toy-2x.py
+IRN2X_CFG=configs/irnet/toy/irnet_r18-quarter-os8_12e_toy-2x.py
 
 $PYTHON tools/make_toy_data.py --no-images --no-video --num-objects 3000
 $PYTHON tools/train.py $PRE_CFG --work-dir $WORK/pretrain

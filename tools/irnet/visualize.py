@@ -15,7 +15,7 @@ from tqdm import tqdm
 import wsseg_mm  # noqa: F401
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.datasets.pseudo_labels import load_label_png  # noqa: E402
+from wsseg_mm.fileio.labels import load_label_png  # noqa: E402
 from wsseg_mm.engine import (build_split_dataset, image_name, init_model, instance_settings,  # noqa: E402
                              label_synthesis_settings, load_cams, load_cfg, preprocess_one, walk_settings)
 from wsseg_mm.functional.label_synthesis import semantic_from_random_walk, synthesize_irnet_labels  # noqa: E402

@@ -6,8 +6,8 @@ from mmengine.registry import DefaultScope
 from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
-from .io import scan_a2d
-from .metainfo import A2D_SEG_CLASSES, VOC_PALETTE
+from wsseg_mm.fileio.annotations import scan_a2d
+from wsseg_mm.metainfo import A2D_SEG_CLASSES, VOC_PALETTE
 
 
 @DATASETS.register_module()

@@ -6,8 +6,8 @@ from mmengine.registry import DefaultScope
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
 
-from .io import read_a2d_mat, scan_a2d
-from .metainfo import A2D_ACTIONS, A2D_ACTORS
+from wsseg_mm.fileio.annotations import read_a2d_mat, scan_a2d
+from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS
 
 LABEL_TYPES = ('actor', 'action', 'both')
 

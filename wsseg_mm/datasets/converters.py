@@ -5,8 +5,8 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from .io import read_image_list
-from .pseudo_labels import CocoInstanceWriter, load_label_png
+from wsseg_mm.fileio.annotations import read_image_list
+from wsseg_mm.fileio.labels import CocoInstanceWriter, load_label_png
 
 
 def voc_instances_to_coco(voc_root: str, split: str, classes: Sequence[str], progress: bool = True) -> CocoInstanceWriter:

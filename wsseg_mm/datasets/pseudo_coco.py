@@ -1,6 +1,6 @@
 """COCO-format instance pseudo labels whose instances may carry an ignore region (BBAM), mmdet scope.
 
-The JSON is the one :class:`wsseg_mm.datasets.pseudo_labels.CocoInstanceWriter` writes: every annotation has a
+The JSON is the one :class:`wsseg_mm.fileio.labels.CocoInstanceWriter` writes: every annotation has a
 ``segmentation`` (compressed RLE) and optionally an ``ignore_rle`` (same format) marking the pixels that the pseudo
 label of that instance leaves undecided. Stock ``CocoDataset`` drops unknown annotation keys; this dataset keeps
 ``ignore_rle`` so that :class:`~wsseg_mm.datasets.transforms.LoadPseudoInstanceMasks` can fold it into ``gt_masks``.

@@ -3,7 +3,7 @@ from typing import Optional, Sequence
 
 from mmseg.datasets import BaseSegDataset
 
-from .metainfo import VOC_PALETTE
+from wsseg_mm.metainfo import VOC_PALETTE
 
 
 class OwnClassesSegDataset(BaseSegDataset):

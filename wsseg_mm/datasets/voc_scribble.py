@@ -6,7 +6,7 @@ from mmengine.registry import DefaultScope
 
 from mmseg.registry import DATASETS
 
-from .metainfo import VOC_CLASSES, VOC_PALETTE
+from wsseg_mm.metainfo import VOC_CLASSES, VOC_PALETTE
 from .seg_base import OwnClassesSegDataset
 
 

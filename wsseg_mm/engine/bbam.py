@@ -24,11 +24,11 @@ import torch.nn.functional as F
 from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 
-from ..datasets.pseudo_labels import (CocoInstanceWriter, atomic_save_npz, atomic_write_bytes, merge_coco,
+from wsseg_mm.fileio.labels import (CocoInstanceWriter, atomic_save_npz, atomic_write_bytes, merge_coco,
                                       save_label_png)
 from ..functional.bbam import attribution_to_mask
-from ..functional.box_masks import (box_to_mask, instances_to_semantic, load_mcg_proposals, load_rle_proposals,
-                                    refine_with_proposals, skimage_mask_proposals)
+from wsseg_mm.fileio.proposals import load_mcg_proposals, load_rle_proposals
+from ..functional.box_masks import box_to_mask, instances_to_semantic, refine_with_proposals, skimage_mask_proposals
 from ..models.bbam_explainer import BBAMExplainer
 from .per_image import image_name, preprocess_one, read_rgb, run_per_image
 

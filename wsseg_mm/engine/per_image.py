@@ -1,7 +1,7 @@
 """Resumable, distributable per-image jobs: the loop every pseudo-label tool runs.
 
 * resumable: an image whose outputs all exist is skipped (outputs are written atomically, see
-  :mod:`wsseg_mm.datasets.pseudo_labels`, so an existing file is a finished one);
+  :mod:`wsseg_mm.fileio.labels`, so an existing file is a finished one);
 * distributed: rank r of w takes images r, r + w, r + 2w, ...; the union is what one process would write;
 * observable: a progress bar on rank 0 and a summary line with the counts.
 """

@@ -9,8 +9,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-from ..datasets.pseudo_labels import load_label_png
-from ..datasets.toy_benchmark import same_class_masks_touch
+from wsseg_mm.fileio.labels import load_label_png
+from wsseg_mm.functional.instance import same_class_masks_touch
 from ..functional.metrics import (average_best_overlap, confusion_matrix, image_mask_ious, instance_ap,
                                   iou_from_confusion)
 

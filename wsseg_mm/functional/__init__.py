@@ -1,8 +1,8 @@
 """The algorithms as plain torch / numpy functions (no registry, no config); shapes are in each docstring."""
 from .affinity import (boundary_to_affinity, line_offsets, pairwise_affinity, path_offsets,
                        propagate_by_random_walk, propagate_by_random_walk_dense)
-from .box_masks import (box_fill, box_to_mask, grabcut_in_box, instances_to_semantic, load_mcg_proposals,
-                        load_rle_proposals, refine_with_proposals, skimage_mask_proposals, threshold_attribution)
+from .box_masks import (box_fill, box_to_mask, grabcut_in_box, instances_to_semantic, refine_with_proposals,
+                        skimage_mask_proposals, threshold_attribution)
 from .cam import cams_to_semantic, class_activation_maps, normalize_cams
 from .crf import dense_crf_labels, dense_crf_probs
 from .instance import find_centroids, instance_map, refine_displacement
@@ -19,6 +19,6 @@ __all__ = [
     'relation_pairs', 'propagate_cams', 'semantic_from_random_walk', 'instances_from_semantic',
     'synthesize_irnet_labels', 'confusion_matrix', 'iou_from_confusion', 'miou', 'mask_iou', 'instance_ap',
     'average_best_overlap', 'mine_inter_pixel_relations', 'box_to_mask', 'box_fill', 'grabcut_in_box',
-    'skimage_mask_proposals', 'load_mcg_proposals', 'load_rle_proposals', 'refine_with_proposals',
+    'skimage_mask_proposals', 'refine_with_proposals',
     'instances_to_semantic', 'threshold_attribution'
 ]

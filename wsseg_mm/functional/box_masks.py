@@ -13,24 +13,21 @@ The pieces of the BBAM pseudo-label pipeline:
 
 * baselines: :func:`box_fill` (the whole box is the object) and :func:`grabcut_in_box` (OpenCV GrabCut
   initialised with the box);
-* mask proposals: MCG's published ``.mat`` files (:func:`load_mcg_proposals`), COCO-style RLE JSON
-  (:func:`load_rle_proposals`), or a built-in Felzenszwalb alternative for users without MCG
-  (:func:`skimage_mask_proposals`);
+* mask proposals: a built-in Felzenszwalb alternative for users without MCG (:func:`skimage_mask_proposals`);
+  MCG's published ``.mat`` files and COCO-style RLE JSON are read by :mod:`wsseg_mm.fileio.proposals`;
 * BBAM Eq. 4 (:func:`refine_with_proposals`): the attribution mask is replaced by the union of the proposal
   that overlaps it best and the proposals lying (almost) entirely inside it;
 * :func:`threshold_attribution` splits a BBAM attribution map into foreground / undecided pixels, and
   :func:`instances_to_semantic` merges instance masks into a semantic label map with ``ignore_index`` where
   the instances disagree or are undecided.
 """
-import json
-import os.path as osp
 from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 
 __all__ = [
-    'box_to_mask', 'box_fill', 'grabcut_in_box', 'skimage_mask_proposals', 'load_mcg_proposals',
-    'load_rle_proposals', 'refine_with_proposals', 'instances_to_semantic', 'threshold_attribution'
+    'box_to_mask', 'box_fill', 'grabcut_in_box', 'skimage_mask_proposals', 'refine_with_proposals',
+    'instances_to_semantic', 'threshold_attribution'
 ]
 
 
@@ -213,136 +210,6 @@ def skimage_mask_proposals(image: np.ndarray,
             if union.sum() >= min_size:
                 proposals.append(union)
     return _unique_masks(proposals, shape)
-
-
-def _masks_from_superpixels(superpixels: np.ndarray, labels: Sequence[np.ndarray], scores: np.ndarray,
-                            max_proposals: Optional[int]) -> np.ndarray:
-    """(N, H, W) bool unions of 1-based superpixel ids, sorted by score descending (stable), at most
-    ``max_proposals``."""
-    superpixels = np.asarray(superpixels).astype(np.int64)
-    if superpixels.ndim != 2:
-        raise ValueError(f'superpixels must be (H, W), got {superpixels.shape}')
-    scores = np.asarray(scores, dtype=np.float64).reshape(-1)
-    if len(scores) != len(labels):
-        raise ValueError(f'got {len(labels)} proposals but {len(scores)} scores')
-    order = np.argsort(-scores, kind='stable')
-    if max_proposals is not None:
-        order = order[:max(int(max_proposals), 0)]
-    n_sp = int(superpixels.max()) if superpixels.size else 0
-    masks = np.zeros((len(order), ) + superpixels.shape, dtype=bool)
-    for out, index in enumerate(order):
-        ids = np.asarray(labels[index]).reshape(-1).astype(np.int64)
-        ids = ids[(ids >= 1) & (ids <= n_sp)]
-        lut = np.zeros(n_sp + 1, dtype=bool)
-        lut[ids] = True
-        masks[out] = lut[superpixels]
-    return masks
-
-
-def _read_mcg_hdf5(path: str) -> Tuple[np.ndarray, List[np.ndarray], np.ndarray]:
-    """superpixels (H, W), labels (list of id vectors) and scores (N,) of a MATLAB v7.3 (HDF5) MCG file.
-
-    MATLAB writes arrays column-major, so HDF5 holds them transposed; a cell array is a dataset of object
-    references, each pointing at the dataset of one cell."""
-    import h5py
-
-    with h5py.File(path, 'r') as f:
-        superpixels = np.asarray(f['superpixels']).T
-        refs = np.asarray(f['labels']).T.reshape(-1, order='F')
-        labels = [np.asarray(f[ref]).reshape(-1) for ref in refs]
-        scores = np.asarray(f['scores']).reshape(-1)
-    return superpixels, labels, scores
-
-
-def load_mcg_proposals(path: str, max_proposals: Optional[int] = 1000) -> np.ndarray:
-    """Masks of one image from MCG's published per-image ``.mat`` file.
-
-    The file holds ``superpixels`` (H, W) int superpixel map with 1-based ids, ``labels`` (a cell array: each
-    proposal a vector of superpixel ids) and ``scores`` (one per proposal). MATLAB v7.3 files (HDF5) are read
-    with h5py, older ones with ``scipy.io.loadmat``.
-
-    Args:
-        path: the ``.mat`` file.
-        max_proposals: keep at most this many highest-scoring proposals (None = all).
-
-    Returns:
-        (N, H, W) bool masks ordered by score descending (ties keep file order), N <= ``max_proposals``.
-    """
-    import h5py
-    import scipy.io
-
-    if h5py.is_hdf5(path):
-        superpixels, labels, scores = _read_mcg_hdf5(path)
-    else:
-        mat = scipy.io.loadmat(path)
-        for key in ('superpixels', 'labels', 'scores'):
-            if key not in mat:
-                raise KeyError(f'{path} has no {key!r} (keys: {sorted(k for k in mat if not k.startswith("__"))})')
-        superpixels = mat['superpixels']
-        cells = np.asarray(mat['labels'])
-        if cells.dtype == object:
-            # A MATLAB cell array (N, 1) or (1, N); column-major order is MATLAB's linear index order.
-            labels = [np.asarray(c) for c in cells.reshape(-1, order='F')]
-        else:
-            # A single proposal saved as a plain vector instead of a cell array.
-            labels = [cells]
-        scores = mat['scores']
-    return _masks_from_superpixels(superpixels, labels, scores, max_proposals)
-
-
-def _entry_matches(entry: dict, file_name: str, id_to_name: dict) -> bool:
-    """Whether a proposal entry belongs to ``file_name`` (by ``file_name``, or by ``image_id`` mapped through
-    the JSON's ``images`` table or equal to the file name / its stem)."""
-    if 'file_name' in entry:
-        return entry['file_name'] == file_name
-    if 'image_id' in entry:
-        image_id = entry['image_id']
-        if image_id in id_to_name:
-            return id_to_name[image_id] == file_name
-        return str(image_id) in (file_name, osp.splitext(osp.basename(file_name))[0])
-    return False
-
-
-def load_rle_proposals(path: str, file_name: str, max_proposals: Optional[int] = None) -> np.ndarray:
-    """Mask proposals of one image from a COCO-style RLE JSON.
-
-    The JSON is a list of dicts (or ``{"annotations": [...], "images": [...]}``), each with ``segmentation``
-    (COCO RLE, compressed or not), optional ``score`` (default 1.0) and either ``file_name`` or ``image_id``.
-    An ``image_id`` selects the entry when the ``images`` table maps it to ``file_name``, or (without a
-    table entry) when it equals ``file_name`` or its stem as a string.
-
-    Args:
-        path: the JSON file.
-        file_name: the image whose proposals are returned.
-        max_proposals: keep at most this many highest-scoring proposals (None = all).
-
-    Returns:
-        (N, H, W) bool masks ordered by score descending (ties keep file order); (0, 0, 0) when the image has
-        no proposal in the file.
-    """
-    from wsseg_mm.datasets.pseudo_labels import decode_mask
-
-    with open(path) as f:
-        data = json.load(f)
-    id_to_name = {}
-    if isinstance(data, dict):
-        id_to_name = {img['id']: img['file_name'] for img in data.get('images', []) if 'file_name' in img}
-        entries = data.get('annotations', [])
-    else:
-        entries = data
-    selected = [e for e in entries if _entry_matches(e, file_name, id_to_name)]
-    if not selected:
-        return np.zeros((0, 0, 0), dtype=bool)
-    scores = np.array([float(e.get('score', 1.0)) for e in selected], dtype=np.float64)
-    order = np.argsort(-scores, kind='stable')
-    if max_proposals is not None:
-        order = order[:max(int(max_proposals), 0)]
-    masks = [decode_mask(selected[i]['segmentation']) for i in order]
-    if not masks:
-        return np.zeros((0, 0, 0), dtype=bool)
-    if len({m.shape for m in masks}) != 1:
-        raise ValueError(f'proposals of {file_name} in {path} have different sizes: {sorted({m.shape for m in masks})}')
-    return np.stack(masks).astype(bool, copy=False)
 
 
 def refine_with_proposals(mask: np.ndarray,

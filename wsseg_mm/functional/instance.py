@@ -19,8 +19,9 @@ Conventions:
 
 Inputs may be numpy arrays or torch tensors; outputs are numpy arrays.
 """
-from typing import Union
+from typing import Sequence, Union
 
+import cv2
 import numpy as np
 import torch
 from skimage.measure import label as connected_components
@@ -163,3 +164,15 @@ def instance_map(displacement: ArrayLike, iterations: int = 100, threshold: floa
     centroids = _centroid_components(field, threshold)
     refined = _refine_centred(field, iterations, interpolation)
     return centroids.reshape(-1)[_landing_index(refined)]
+def same_class_masks_touch(masks: Sequence[np.ndarray], labels: Sequence[int], gap: int = 1) -> bool:
+    """Whether two (H, W) bool masks of the same label come within ``gap`` pixels (chessboard distance) of each
+    other; ``gap=1``: 8-adjacent."""
+    kernel = np.ones((2 * gap + 1, 2 * gap + 1), np.uint8)
+    for i in range(len(masks)):
+        others = [j for j in range(i + 1, len(masks)) if labels[j] == labels[i]]
+        if others:
+            grown = cv2.dilate(masks[i].astype(np.uint8), kernel).astype(bool)
+            if any((grown & masks[j]).any() for j in others):
+                return True
+    return False
+

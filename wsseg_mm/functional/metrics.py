@@ -14,7 +14,7 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from wsseg_mm.datasets.metainfo import A2D_ACTIONS, A2D_ACTORS, A2D_PAIR_IDS, A2D_SEG_CLASSES
+from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS, A2D_PAIR_IDS, A2D_SEG_CLASSES
 
 __all__ = [
     'confusion_matrix', 'iou_from_confusion', 'miou', 'pixel_accuracy', 'mean_class_accuracy', 'mask_iou',

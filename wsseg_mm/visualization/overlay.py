@@ -7,7 +7,7 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
-from ..datasets.metainfo import VOC_PALETTE
+from wsseg_mm.metainfo import VOC_PALETTE
 
 _PALETTE = np.asarray(VOC_PALETTE, np.uint8)
 

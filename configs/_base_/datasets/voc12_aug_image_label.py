@@ -18,6 +18,17 @@ test_pipeline = [
     dict(type='LoadAnnotations'),
     dict(type='PackWeakSegInputs', num_classes=num_classes),
 ]
+# The images a method's per-image stages cover (IRNet: CAMs, relation mining, label synthesis; the tools'
+# default `--split label`): the training list, read without annotations (train_aug has no SegmentationClass).
+train_ann_file = 'ImageSets/Segmentation/train_aug.txt'
+label_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs', num_classes=num_classes)]
+label_dataloader = dict(
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        data_prefix=dict(img_path='JPEGImages'),
+        ann_file=train_ann_file,
+        pipeline=label_pipeline))
 train_dataloader = dict(
     batch_size=16,
     num_workers=4,
@@ -27,7 +38,7 @@ train_dataloader = dict(
         type=dataset_type,
         data_root=data_root,
         data_prefix=dict(img_path='JPEGImages'),
-        ann_file='ImageSets/Segmentation/train_aug.txt',
+        ann_file=train_ann_file,
         pipeline=train_pipeline))
 # CAMs are scored on the labelled training images themselves (pseudo-label quality), as in the IRNet paper.
 val_dataloader = dict(

@@ -6,8 +6,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
-from ..io import read_a2d_mat, read_scribbles
-from ..metainfo import a2d_id_to_label
+from wsseg_mm.fileio.annotations import read_a2d_mat, read_scribbles
+from wsseg_mm.metainfo import a2d_id_to_label
 
 
 def rasterise_scribbles(strokes, classes: Sequence[str], shape, stroke_width: int = 3, ignore_index: int = 255,

@@ -11,6 +11,8 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
+from .matlab import read_mat
+
 
 def read_image_list(path: str) -> List[str]:
     """Names listed one per line in an ImageSets-style file (blank lines skipped)."""
@@ -54,22 +56,17 @@ def read_a2d_mat(path: str) -> Dict[str, np.ndarray]:
     """An A2D annotation (MATLAB v7.3 = HDF5) as ``masks`` (N, H, W) bool, ``boxes`` (N, 4) x1y1x2y2 0-based
     float32 and ``ids`` (N,) int64 (actor * 10 + action).
 
-    h5py sees MATLAB arrays transposed: ``reMask`` is (N, W, H) or (W, H) for one instance, ``reBBox`` (N, 4) or
-    (4,) and ``id`` (N, 1) or (1, N).
+    In MATLAB's orientation ``reMask`` is (H, W, N) or (H, W) for one instance, ``reBBox`` (4, N) and ``id``
+    (1, N) or (N, 1).
     """
-    import h5py
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'A2D annotation not found: {path}')
     try:
-        with h5py.File(path, 'r') as f:
-            masks = np.asarray(f['reMask'])
-            boxes = np.asarray(f['reBBox'], dtype=np.float32)
-            ids = np.asarray(f['id']).reshape(-1).astype(np.int64)
-    except (OSError, KeyError) as err:
+        mat = read_mat(path, ('reMask', 'reBBox', 'id'))
+    except KeyError as err:
         raise ValueError(f'corrupt A2D annotation {path}: {err}') from None
-    if masks.ndim == 2:
-        masks = masks[None]
-    masks = masks.transpose(0, 2, 1) > 0
+    masks = np.asarray(mat['reMask'])
+    masks = (masks[None] if masks.ndim == 2 else masks.transpose(2, 0, 1)) > 0
+    boxes = np.asarray(mat['reBBox'], dtype=np.float32).T
+    ids = np.asarray(mat['id']).reshape(-1).astype(np.int64)
     boxes = boxes.reshape(-1, 4) - np.array([1, 1, 0, 0], dtype=np.float32)  # MATLAB 1-based -> 0-based corners
     if not len(masks) == len(boxes) == len(ids):
         raise ValueError(f'A2D annotation {path}: {len(masks)} masks, {len(boxes)} boxes, {len(ids)} ids')

@@ -1,6 +1,6 @@
 # The demo's stock FCN trained on IRNet's semantic pseudo labels of the toy train images instead of scribbles,
 # scored on the toy val masks.
-_base_ = ['../../toy/fcn_r18-tiny_toy-scribble.py']
+_base_ = ['../../toy/fcn_r18-tiny_1k_toy-scribble.py']
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),

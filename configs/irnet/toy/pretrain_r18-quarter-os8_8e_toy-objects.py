@@ -4,7 +4,7 @@
 # backbone as the real configs start from ImageNet weights. From scratch on the 400 multi-object benchmark
 # images alone the classifier barely leaves the label prior in 2,000 iterations (loss 0.35, CAMs spread over
 # the background).
-_base_ = ['./cam_r18-quarter-os8_toy.py']
+_base_ = ['./cam_r18-quarter-os8_80e_toy.py']
 work_dir = 'work_dirs/irnet_toy/pretrain'
 model = dict(backbone=dict(init_cfg=None))
 objects = dict(data_root={{_base_.toy_objects_root}}, ann_file='ImageSets/Main/train.txt')

@@ -41,14 +41,8 @@ val_evaluator = None
 test_dataloader = None
 test_cfg = None
 test_evaluator = None
-# the images the IRNet tools (make_pseudo_labels, benchmark, visualize: --split label) synthesise labels for
-label_dataloader = dict(
-    dataset=dict(
-        type='VOCImageLabelDataset',
-        data_root='data/VOCdevkit/VOC2012',
-        data_prefix=dict(img_path='JPEGImages'),
-        ann_file='ImageSets/Segmentation/train_aug.txt',
-        pipeline=[dict(type='LoadImageFromFile'), dict(type='PackWeakSegInputs')]))
+# label_dataloader (the images the IRNet tools synthesise labels for) comes with the dataset base: train_aug, the
+# list the CAM config's stages cover too.
 # label synthesis (Sec. 5), read by tools/irnet/{make_pseudo_labels,benchmark,visualize}.py: the paper's values
 label_synthesis = dict(cam_bg=0.15, sem_bg=0.25, ins_bg=0.25, radius=5, beta=10, exp_times=8, iterations=100,
                        centroid_threshold=2.5)

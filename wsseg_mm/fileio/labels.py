@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 
-from .metainfo import VOC_PALETTE
+from wsseg_mm.metainfo import VOC_PALETTE
 
 
 def atomic_write_bytes(path: str, data: bytes) -> None:

@@ -1,8 +1,8 @@
 # IRNet stage 1 on the toy benchmark: the VOC config with a quarter-width ResNet-18 at output stride 8. On 128 px
 # images OS8 keeps about the CAM resolution OS16 gives on VOC. The backbone starts from the toy's stand-in for
-# ImageNet (pretrain_r18-quarter-os8_toy-objects.py, trained here from scratch on generated object-centred images),
+# ImageNet (pretrain_r18-quarter-os8_8e_toy-objects.py, trained here from scratch on generated object-centred images),
 # as the VOC config starts from ImageNet weights; `--cfg-options model.backbone.init_cfg=None` trains from scratch.
-_base_ = ['../cam_r50_voc12aug.py', '../../_base_/datasets/toy_metainfo.py']
+_base_ = ['../cam_r50-os16_5e_voc12aug.py', '../../_base_/datasets/toy_metainfo.py']
 work_dir = 'work_dirs/irnet_toy/cam'
 pretrained = 'work_dirs/irnet_toy/pretrain/epoch_8.pth'
 num_classes = 7
@@ -33,6 +33,8 @@ toy_dataset = dict(data_root={{_base_.toy_voc_root}}, metainfo=dict(classes={{_b
 train_dataloader = dict(num_workers=2, dataset=dict(**toy_dataset, pipeline=train_pipeline))
 val_dataloader = dict(num_workers=2, dataset=dict(**toy_dataset, pipeline=test_pipeline))
 test_dataloader = val_dataloader
+label_dataloader = dict(dataset=dict(**toy_dataset, pipeline=[dict(type='LoadImageFromFile'),
+                                                      dict(type='PackWeakSegInputs', num_classes=num_classes)]))
 max_epochs = 80
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 # From scratch (no ImageNet here) SGD with the paper's settings stays at the label prior for hundreds of

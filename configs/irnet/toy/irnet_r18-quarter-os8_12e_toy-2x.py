@@ -2,7 +2,7 @@
 # tens of cells on VOC: too few for the displacement field's centroids {|D| < 2.5}, whose set for an object joins the
 # background's. Here IRNet is trained on images resized to 256 px and run on the image resized x2 (test_cfg.scale):
 # the boundary map is brought back to the CAM grid, the instance map too. 12 epochs, ~11 min on 2 CPU cores.
-_base_ = ['./irnet_r18-quarter-os8_toy.py']
+_base_ = ['./irnet_r18-quarter-os8_20e_toy.py']
 work_dir = 'work_dirs/irnet_toy/irnet_2x'
 crop_size = (256, 256)
 model = dict(data_preprocessor=dict(size=crop_size), test_cfg=dict(scale=2.0))

@@ -52,7 +52,7 @@ param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=200),
     dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[14, 18], gamma=0.1)
 ]
-# from scratch, AdamW trains the toy detector far better than SGD (configs/toy/faster-rcnn_r18-tiny_toy-boxes.py)
+# from scratch, AdamW trains the toy detector far better than SGD (configs/toy/faster-rcnn_r18-tiny_fpn_20e_toy-boxes.py)
 optim_wrapper = dict(_delete_=True, type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
                      clip_grad=dict(max_norm=10, norm_type=2))
 auto_scale_lr = dict(enable=False, base_batch_size=8)

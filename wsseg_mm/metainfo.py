@@ -26,7 +26,7 @@ def voc_palette(num: int = 256) -> List[List[int]]:
 
 VOC_PALETTE = voc_palette()
 
-# The embedded toy benchmark: object classes told apart by shape and texture (see datasets/toy_benchmark.py).
+# The embedded toy benchmark: object classes told apart by shape and texture (see wsseg_mm/toy/).
 TOY_CLASSES: Tuple[str, ...] = ('background', 'disc', 'square', 'triangle', 'star', 'cross', 'ring')
 
 # A2D (Xu et al., CVPR 2015): 7 actors x 9 actions, 43 valid pairs; annotation id = actor * 10 + action.
