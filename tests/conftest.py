@@ -1,6 +1,13 @@
-"""Fixtures: tiny datasets in the real published layouts, written by the tests themselves."""
+"""Shared test helpers: tiny datasets in the real published layouts, written by the tests themselves, and
+``run_tool``, which runs a repository tool in a subprocess.
+
+Test modules use the plain functions with ``from conftest import REPO, run_tool`` (pytest puts ``tests/`` on
+``sys.path``); test modules never import each other.
+"""
 import os
 import os.path as osp
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +18,28 @@ from wsseg_mm.toy import write_a2d_mat
 
 # Writes from tests and tools must never reach the network or a GPU.
 os.environ.setdefault('CUDA_VISIBLE_DEVICES', '')
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def run_tool(args, env_extra=None, cwd=REPO, timeout=600):
+    """Run ``args`` in a subprocess from ``cwd`` (the repository) and return its stdout + stderr.
+
+    A first argument ending in ``.py`` (``'tools/train.py'``) is run with this interpreter; anything else
+    (``[sys.executable, ...]``, ``['bash', 'tools/dist_train.sh', ...]``) as given. The repository and
+    ``tests/helpers`` (probe modules for ``custom_imports``) are the subprocess's ``PYTHONPATH``; ``env_extra``
+    adds variables (e.g. ``OMP_NUM_THREADS='1'``, ``PORT``). A non-zero exit fails the test with the output's tail.
+    """
+    args = [str(a) for a in args]
+    if args[0].endswith('.py'):
+        args = [sys.executable, *args]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, osp.join(REPO, 'tests', 'helpers')]))
+    env.update(env_extra or {})
+    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise AssertionError(f'{" ".join(args)} exited {proc.returncode}\n{proc.stdout[-3000:]}\n'
+                             f'{proc.stderr[-5000:]}')
+    return proc.stdout + proc.stderr
 
 
 def write_palette_png(path, label):

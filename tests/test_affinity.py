@@ -2,9 +2,15 @@
 import pytest
 import torch
 
-from wsseg_mm.functional.affinity import (_power_chebyshev_coefficients, boundary_to_affinity, line_offsets,
-                                          pairwise_affinity, path_offsets, propagate_by_random_walk,
-                                          propagate_by_random_walk_dense)
+from wsseg_mm.functional.affinity import (
+    _power_chebyshev_coefficients,
+    boundary_to_affinity,
+    line_offsets,
+    pairwise_affinity,
+    path_offsets,
+    propagate_by_random_walk,
+    propagate_by_random_walk_dense,
+)
 
 
 @pytest.fixture(autouse=True)

@@ -5,11 +5,18 @@ import math
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from wsseg_mm.functional.bbam import (adaptive_stride, attribution_to_mask, bbam_objective, box_iou, jitter_boxes,
-                                      perturb_image, select_positives, upsample_mask)
+from wsseg_mm.functional.bbam import (
+    adaptive_stride,
+    attribution_to_mask,
+    bbam_objective,
+    box_iou,
+    jitter_boxes,
+    perturb_image,
+    select_positives,
+    upsample_mask,
+)
 from wsseg_mm.models.bbam_explainer import BBAMExplainer
 
 
@@ -43,6 +50,32 @@ def test_box_iou_by_hand():
     b = torch.tensor([[5., 0., 15., 10.]])
     assert box_iou(a, b).item() == pytest.approx(50 / 150)
     assert box_iou(a, a).item() == pytest.approx(1.0)
+
+
+def test_box_iou_is_mmdet_bbox_overlaps_and_the_former_formula():
+    """box_iou / select_positives use mmdet's bbox_overlaps (no +1 pixel); on valid boxes (x2 >= x1, y2 >= y1, what
+    the jitter and the box coder give) it is bitwise the former hand-written IoU."""
+    from mmdet.structures.bbox import bbox_overlaps
+
+    def former(a, b):
+        lt, rb = torch.maximum(a[..., :2], b[..., :2]), torch.minimum(a[..., 2:], b[..., 2:])
+        inter = (rb - lt).clamp(min=0).prod(-1)
+        area_a = (a[..., 2:] - a[..., :2]).clamp(min=0).prod(-1)
+        area_b = (b[..., 2:] - b[..., :2]).clamp(min=0).prod(-1)
+        return inter / (area_a + area_b - inter).clamp(min=1e-12)
+
+    g = torch.Generator().manual_seed(0)
+    for dtype in (torch.float32, torch.float64):
+        xy = torch.rand(30, 2, generator=g) * 100
+        boxes = torch.cat([xy, xy + 1 + torch.rand(30, 2, generator=g) * 50], 1).to(dtype)
+        proposals = jitter_boxes(boxes, 50, 0.3, g, img_shape=(120, 130))  # (B, P, 4), clipped to the image
+        expected = former(proposals, boxes[:, None])
+        assert torch.equal(box_iou(proposals, boxes[:, None]), expected)
+        assert torch.equal(bbox_overlaps(proposals, boxes[:, None])[..., 0], expected)
+        assert torch.equal(bbox_overlaps(proposals[0], proposals[1]), former(proposals[0][:, None], proposals[1]))
+    assert box_iou(torch.zeros(0, 4), torch.zeros(0, 4)).shape == (0, )
+    assert [p.numel() for p in select_positives(torch.zeros(1, 0, 4), torch.zeros(1, 0, dtype=torch.long),
+                                                torch.tensor([[0., 0., 5., 5.]]), torch.tensor([1]))] == [0]
 
 
 def test_select_positives_cascade_and_cap():
@@ -120,20 +153,23 @@ def test_objective_by_hand_and_switches():
 
 
 # ------------------------------------------------------------------------------------------------ post-processing
+PAPER = dict(fg_thr=0.8, bg_thr=0.2)  # the thresholds of BBAM_DEFAULTS
+
+
 def test_attribution_to_mask_thresholds_box_and_normalisation():
     attr = np.zeros((6, 8), np.float32)
     attr[1:5, 1:7] = [0.1, 0.3, 0.45, 0.5, 0.2, 0.05]  # max 0.5 -> normalised 0.2 .. 1
     attr[0, 0] = 0.5  # outside the box: dropped
-    fg, ignore, refined = attribution_to_mask(attr, (1, 1, 7, 5), crf=None)
+    fg, ignore, refined = attribution_to_mask(attr, (1, 1, 7, 5), crf=None, **PAPER)
     cols_fg = [c for c in range(8) if fg[2, c]]
     cols_ignore = [c for c in range(8) if ignore[2, c]]
     assert cols_fg == [3, 4]  # 0.9 and 1.0 > 0.8
     assert cols_ignore == [1, 2, 5]  # 0.2 (boundary), 0.6, 0.4; 0.1 is background
     assert not fg[0].any() and not ignore[0].any() and refined[0, 0] == 0
-    empty_fg, empty_ignore, _ = attribution_to_mask(np.zeros((4, 4)), (0, 0, 4, 4), crf=None)
+    empty_fg, empty_ignore, _ = attribution_to_mask(np.zeros((4, 4)), (0, 0, 4, 4), crf=None, **PAPER)
     assert not empty_fg.any() and not empty_ignore.any()
     with pytest.raises(ValueError, match='image'):
-        attribution_to_mask(attr, (1, 1, 7, 5), crf={})
+        attribution_to_mask(attr, (1, 1, 7, 5), crf={}, **PAPER)
 
 
 def test_attribution_crf_snaps_to_the_object():
@@ -144,8 +180,8 @@ def test_attribution_crf_snaps_to_the_object():
     attr = np.zeros((24, 24), np.float32)
     attr[8:16, 8:16] = 0.9  # an attribution that sees only the object's core
     attr[4:20, 4:20] = np.maximum(attr[4:20, 4:20], 0.5)
-    fg_plain, _, _ = attribution_to_mask(attr, (2, 2, 22, 22), crf=None)
-    fg_crf, _, _ = attribution_to_mask(attr, (2, 2, 22, 22), image, crf={})
+    fg_plain, _, _ = attribution_to_mask(attr, (2, 2, 22, 22), crf=None, **PAPER)
+    fg_crf, _, _ = attribution_to_mask(attr, (2, 2, 22, 22), image, crf={}, **PAPER)
     obj = np.zeros((24, 24), bool)
     obj[6:18, 6:18] = True
     iou = lambda m: (m & obj).sum() / (m | obj).sum()  # noqa: E731
@@ -233,6 +269,7 @@ def test_explainer_gradients_reach_masks_not_detector():
     assert all(p.requires_grad for p in det.parameters()) and det.training
 
 
+@pytest.mark.slow  # optimises BBAM masks on a detector, twice
 def test_explainer_finds_the_object_and_batched_equals_one_by_one():
     torch.manual_seed(0)
     det = TinyDetector()
@@ -264,20 +301,26 @@ def test_explainer_box_without_positives_is_empty():
 @pytest.mark.parametrize('name', ['faster_rcnn_voc.py', 'toy/faster-rcnn_r18-tiny_fpn_20e_toy-bbam.py'])
 def test_detector_configs_carry_the_hook_with_paper_defaults(name):
     import os.path as osp
+
+    from mmdet.registry import HOOKS, MODELS
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
-    from mmdet.registry import HOOKS, MODELS
+
     import wsseg_mm  # noqa: F401
     cfg = Config.fromfile(osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), 'configs/bbam', name))
     with DefaultScope.overwrite_default_scope('mmdet'):
         hook = HOOKS.build(cfg.custom_hooks[0])
         model = MODELS.build(cfg.model)
     assert type(hook).__name__ == 'BBAMHook' and model.roi_head.bbox_head.num_classes in (6, 20)
-    assert hook.explainer['num_iters'] in (100, 300) and hook.explainer['l1_weight'] == 0.007
-    assert hook.explainer['lr'] == 0.02 and hook.post['fg_thr'] == 0.8 and hook.post['bg_thr'] == 0.2
-    assert [t['type'] for t in hook.pipeline] == ['LoadImageFromFile', 'LoadAnnotations', 'Resize', 'PackDetInputs']
+    settings = hook.settings
+    assert settings['explainer']['num_iters'] in (100, 300) and settings['explainer']['l1_weight'] == 0.007
+    assert settings['explainer']['lr'] == 0.02 and settings['fg_thr'] == 0.8 and settings['bg_thr'] == 0.2
+    assert [t['type'] for t in settings['pipeline']] == ['LoadImageFromFile', 'LoadAnnotations', 'Resize',
+                                                         'PackDetInputs']
+    from wsseg_mm.apis import bbam_settings
+    assert bbam_settings(cfg) == settings  # what the tools read, without building the hook
     if name == 'faster_rcnn_voc.py':
-        assert hook.explainer['stride_base'] == 16 and hook.explainer['stride_scale'] == 48
+        assert settings['explainer']['stride_base'] == 16 and settings['explainer']['stride_scale'] == 48
         # the MCG proposals are checked before training starts, not after it ends
         with pytest.raises(FileNotFoundError, match='MCG'):
             hook.before_train(None)

@@ -15,11 +15,12 @@ from PIL import Image
 
 import wsseg_mm  # noqa: F401
 from wsseg_mm.datasets import PseudoCocoDataset
-from wsseg_mm.fileio.labels import CocoInstanceWriter
 from wsseg_mm.datasets.transforms import LoadPseudoInstanceMasks
+from wsseg_mm.fileio.labels import CocoInstanceWriter
 from wsseg_mm.models import IgnoreFCNMaskHead
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from conftest import REPO
+
 H, W = 32, 40  # fixture image size (>= the toy config's filter min_size of 32)
 # the toy classes without 'background', so that JSON category k + 1 is toy label k
 CLASSES = ('disc', 'square', 'triangle', 'star', 'cross', 'ring')

@@ -15,9 +15,10 @@ import torch
 
 from wsseg_mm.fileio.labels import load_coco_instances, load_label_png
 
-from test_tools import REPO, run_tool
+from conftest import REPO, run_tool
 
 CFG = osp.join(REPO, 'configs/bbam/toy/faster-rcnn_r18-tiny_fpn_20e_toy-bbam.py')
+pytestmark = pytest.mark.slow  # runs the BBAM tools, a training run and the benchmark
 
 
 @pytest.fixture(scope='module')
@@ -30,9 +31,9 @@ def toy_root(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def checkpoint(tmp_path_factory):
+    from mmdet.registry import MODELS
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
-    from mmdet.registry import MODELS
     cfg = Config.fromfile(CFG)
     torch.manual_seed(0)
     with DefaultScope.overwrite_default_scope('mmdet'):
@@ -124,12 +125,11 @@ def test_two_processes_write_what_one_writes(toy_root, checkpoint, single, tmp_p
 
 def test_image_read_once_gives_what_the_pipeline_gives(toy_root):
     from mmengine.config import Config
-    from wsseg_mm.engine.bbam import load_sample
-    from wsseg_mm.engine.hooks.bbam_hook import BBAMHook
+
+    from wsseg_mm.apis.bbam import bbam_settings, build_bbam_dataset, load_sample
     cfg = Config.fromfile(CFG)
     cfg.merge_from_dict({'train_dataloader.dataset.data_root': osp.join(toy_root, 'VOCdevkit')})
-    hook = BBAMHook(**{k: v for k, v in cfg.custom_hooks[0].items() if k != 'type'})
-    dataset = hook.build_dataset(cfg)
+    dataset = build_bbam_dataset(cfg, bbam_settings(cfg))
     sample, rgb = load_sample(dataset, 1)
     reference = dataset[1]
     assert torch.equal(sample['inputs'], reference['inputs']) and rgb.shape == (64, 64, 3)
@@ -159,8 +159,8 @@ def test_benchmark_and_visualisation(toy_root, checkpoint, single, tmp_path):
                     '3', '--speed-images', '1', '--out', result, '--cfg-options', *options(toy_root)])
     figures = json.load(open(result))
     methods = figures['methods']
-    expected = ['box-fill', 'box-fill (explained boxes)', 'GrabCut', 'GrabCut (explained boxes)'] + [f'BBAM ({h}){s}' for h in ('both', 'box', 'cls')
-                                          for s in ('', ' + CRF', ' + proposals', ' + CRF + proposals')]
+    expected = ['box-fill', 'box-fill (explained boxes)', 'GrabCut', 'GrabCut (explained boxes)'] + [
+        f'BBAM ({h}){s}' for h in ('both', 'box', 'cls') for s in ('', ' + CRF', ' + proposals', ' + CRF + proposals')]
     assert list(methods) == expected
     assert all(0 <= methods[m]['mIoU'] <= 100 and 0 <= methods[m]['AP50'] <= 100 for m in expected)
     # box-fill leaves undecided only where boxes of different classes overlap
@@ -171,3 +171,23 @@ def test_benchmark_and_visualisation(toy_root, checkpoint, single, tmp_path):
     run_tool([sys.executable, 'tools/bbam_tools/visualize.py', single_out, '--out-dir', pictures, '--img-dir',
               osp.join(toy_root, 'VOCdevkit/VOC2012/JPEGImages'), '--max', '2'])
     assert len([p for p in __import__('os').listdir(pictures) if p.endswith('.png')]) == 2
+
+
+def test_the_per_image_function_gives_what_the_tool_wrote(toy_root, single, tmp_path):
+    """Stage 2 of BBAM (bbam_image_labels), which the benchmark calls for its ablations, is what tools/bbam.py
+    wrote from the same attributions."""
+    from mmengine.config import Config
+
+    from wsseg_mm import apis
+    out, _ = single
+    settings = apis.bbam_settings(Config.fromfile(CFG))  # post-processing as the tool's run: the config's
+    classes = [c['name'] for c in json.load(open(osp.join(out, 'instances.json')))['categories']]
+    for name in train_names(toy_root)[:2]:
+        image = apis.read_rgb(osp.join(toy_root, 'VOCdevkit/VOC2012/JPEGImages', name + '.jpg'))
+        result = apis.load_attributions(osp.join(out, 'attributions', name + '.npz'))
+        proposals = apis.load_proposals(settings['proposals'], image, name, name + '.jpg')
+        labels = apis.bbam_image_labels(result, image, settings, proposals)
+        np.testing.assert_array_equal(labels['semantic'], load_label_png(osp.join(out, 'semantic', name + '.png')))
+        fragment = str(tmp_path / f'{name}.json')
+        apis.write_coco_fragment(fragment, classes, name + '.jpg', image.shape[:2], labels['instances'])
+        assert open(fragment).read() == open(osp.join(out, 'instances', name + '.json')).read()

@@ -10,8 +10,15 @@ from pycocotools import mask as mask_utils
 
 from wsseg_mm import functional
 from wsseg_mm.fileio.proposals import load_mcg_proposals, load_rle_proposals
-from wsseg_mm.functional.box_masks import (box_fill, box_to_mask, grabcut_in_box, instances_to_semantic,
-                                           refine_with_proposals, skimage_mask_proposals, threshold_attribution)
+from wsseg_mm.functional.box_masks import (
+    box_fill,
+    box_to_mask,
+    grabcut_in_box,
+    instances_to_semantic,
+    refine_with_proposals,
+    skimage_mask_proposals,
+    threshold_attribution,
+)
 
 
 def _rect(shape, rows, cols):
@@ -290,7 +297,7 @@ def test_threshold_attribution_boundaries():
     attr = np.array([[0.0, 0.19, 0.2, 0.5],
                      [0.8, 0.81, 1.0, 0.2000001]])
     before = attr.copy()
-    fg, ignore = threshold_attribution(attr)
+    fg, ignore = threshold_attribution(attr, 0.8, 0.2)  # the paper's
     np.testing.assert_array_equal(fg, [[False, False, False, False], [False, True, True, False]])
     np.testing.assert_array_equal(ignore, [[False, False, True, True], [True, False, False, True]])
     assert fg.dtype == bool and ignore.dtype == bool and not (fg & ignore).any()

@@ -1,5 +1,9 @@
-"""The stack workarounds of wsseg_mm.compat: DRN shim, checkpoint resume under torch's weights_only, CPU dist."""
+"""The stack workarounds of wsseg_mm.compat: DRN shim, checkpoint resume under torch's weights_only, CPU dist;
+which of them act, and turning them off with WSSEG_MM_PATCHES."""
 import copy
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -9,7 +13,10 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
 import wsseg_mm  # noqa: F401
+from wsseg_mm import compat
 from wsseg_mm.compat import adapt_cfg_to_device, replace_sync_bn
+
+from conftest import REPO
 
 
 def test_mmaction_models_import_and_drn_refuses_to_build():
@@ -82,3 +89,111 @@ def test_save_and_resume_round_trip(tmp_path):
     second.train()
     assert second.iter == 4 and (tmp_path / 'iter_4.pth').exists()
     assert second.message_hub.get_scalar('train/loss').data[0].size == 4  # loss history of iters 1..4 restored
+
+
+def test_patch_selection():
+    every = ['pkg_resources_warning', 'torch_load', 'cpu_distributed', 'mmaction_drn']
+    assert list(compat.PATCHES) == every
+    assert compat.selected_patches('all') == compat.selected_patches('') == every
+    assert compat.selected_patches('none') == []
+    assert compat.selected_patches('mmaction_drn, torch_load') == ['torch_load', 'mmaction_drn']  # applied in order
+    assert compat.selected_patches('-cpu_distributed,-torch_load') == ['pkg_resources_warning', 'mmaction_drn']
+    for bad in ('torch-load', '-nope', 'torch_load,-mmaction_drn'):
+        with pytest.raises(ValueError, match='WSSEG_MM_PATCHES'):
+            compat.selected_patches(bad)
+
+
+@pytest.mark.skipif(os.environ.get(compat.PATCHES_ENV, 'all') != 'all', reason='patches selected by the environment')
+def test_import_applies_every_patch_the_stack_needs():
+    import mmaction
+    drn_missing = not os.path.isdir(os.path.join(os.path.dirname(mmaction.__file__), 'models', 'localizers', 'drn'))
+    expected = ['pkg_resources_warning'] + ['torch_load'] * compat.torch_loads_weights_only() + ['cpu_distributed'] + \
+        ['mmaction_drn'] * drn_missing
+    assert compat.applied_patches() == expected
+
+
+def test_torch_load_patch_only_where_torch_loads_weights_only(monkeypatch):
+    monkeypatch.delenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', raising=False)
+    monkeypatch.setattr(torch, '__version__', '2.5.1+cpu')
+    assert not compat.torch_loads_weights_only()
+    monkeypatch.setattr(torch, '__version__', '2.6.0')
+    assert compat.torch_loads_weights_only()
+    monkeypatch.setenv('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '1')  # torch then unpickles everything: nothing to fix
+    assert not compat.torch_loads_weights_only()
+    assert compat.patch_torch_load.__wrapped__() is False
+
+
+def test_drn_stub_only_where_mmaction_lacks_drn(monkeypatch):
+    monkeypatch.setattr(compat.importlib.util, 'find_spec', lambda name: None)  # mmaction2 not installed
+    assert compat.patch_mmaction_drn.__wrapped__() is False
+
+
+def test_init_dist_defers_to_mmengine_where_cuda_exists(monkeypatch):
+    calls = []
+    wrapped = compat._init_dist_pytorch_cpu_aware(lambda backend, **kwargs: calls.append(('mmengine', backend)))
+    monkeypatch.setattr(torch.distributed, 'init_process_group',
+                        lambda backend, **kwargs: calls.append(('torch', backend)))
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    wrapped('nccl')
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
+    wrapped('nccl')
+    assert calls == [('mmengine', 'nccl'), ('torch', 'gloo')]
+
+
+def test_ddp_keeps_device_ids_of_modules_off_the_cpu():
+    kwargs = dict(device_ids=[0], broadcast_buffers=False)
+    assert compat._ddp_kwargs_for(nn.Linear(2, 2), kwargs) == dict(device_ids=None, broadcast_buffers=False)
+    assert compat._ddp_kwargs_for(nn.Linear(2, 2, device='meta'), kwargs) == kwargs
+    assert kwargs['device_ids'] == [0]  # the caller's dict is left alone
+
+
+PROBE = """
+import sys, tempfile, torch
+import wsseg_mm
+from wsseg_mm import compat
+import mmengine.dist.utils as dist_utils
+from mmengine.logging import HistoryBuffer
+from mmengine.model.wrappers import MMDistributedDataParallel
+print('applied', ','.join(compat.applied_patches()))
+print('init_dist', hasattr(dist_utils._init_dist_pytorch, '__wrapped__'))
+print('ddp', hasattr(MMDistributedDataParallel.__init__, '__wrapped__'))
+path = tempfile.mktemp(suffix='.pth')
+buffer = HistoryBuffer()
+buffer.update(1.0)
+torch.save(dict(buffer=buffer), path)
+try:
+    torch.load(path)
+    print('load ok')
+except Exception as e:
+    print('load failed', type(e).__name__)
+try:
+    import mmaction.models
+    print('mmaction.models ok')
+except ImportError:
+    print('mmaction.models failed')
+"""
+
+
+def probe(spec):
+    env = dict(os.environ, WSSEG_MM_PATCHES=spec, PYTHONPATH=REPO)
+    env.pop('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', None)
+    proc = subprocess.run([sys.executable, '-c', PROBE], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=600)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.slow  # three fresh interpreters import the stack
+@pytest.mark.skipif(not compat.torch_loads_weights_only() or 'mmaction_drn' not in compat.applied_patches(),
+                    reason='the breakages the patches fix are absent from this stack')
+def test_patches_can_be_turned_off():
+    rc, out, err = probe('none')
+    assert rc == 0, err
+    assert 'applied \n' in out and 'init_dist False' in out and 'ddp False' in out
+    assert 'load failed UnpicklingError' in out  # mmengine state under weights_only, unpatched
+    assert 'mmaction.models failed' in out  # the DRN stub is what lets mmaction2 1.2.0 import its models
+    rc, out, err = probe('-cpu_distributed,-pkg_resources_warning')
+    assert rc == 0, err
+    assert 'applied torch_load,mmaction_drn' in out and 'init_dist False' in out and 'ddp False' in out
+    assert 'load ok' in out and 'mmaction.models ok' in out
+    rc, out, err = probe('torch_laod')
+    assert rc != 0 and 'unknown: torch_laod' in err

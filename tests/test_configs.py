@@ -7,7 +7,8 @@ from mmengine.registry import DATASETS, DefaultScope
 
 import wsseg_mm  # noqa: F401
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from conftest import REPO
+
 BASES = osp.join(REPO, 'configs/_base_/datasets')
 
 

@@ -7,6 +7,9 @@ from wsseg_mm.functional.crf import dense_crf_labels, dense_crf_probs
 from wsseg_mm.functional.instance import find_centroids, instance_map, refine_displacement
 from wsseg_mm.functional.relation import mine_inter_pixel_relations
 
+# the paper's thresholds (the defaults of wsseg_mm.apis.irnet.DEFAULT_RELATION_MINING)
+PAPER = dict(fg_threshold=0.30, bg_threshold=0.05)
+
 
 # ----------------------------------------------------------------------------------------------------------
 # Dense CRF
@@ -113,7 +116,7 @@ def test_relations_object_ring_background(ring_scene):
     image, cams, obj, ring, background = ring_scene
     cams_before = cams.copy()
 
-    relation = mine_inter_pixel_relations(image, cams, np.array([3]))
+    relation = mine_inter_pixel_relations(image, cams, np.array([3]), **PAPER)
 
     assert relation.dtype == np.uint8 and relation.shape == (20, 20)
     assert (relation[obj] == 3).all()
@@ -125,13 +128,15 @@ def test_relations_object_ring_background(ring_scene):
 def test_relations_thresholds_honoured(ring_scene):
     image, cams, obj, ring, background = ring_scene
     # Foreground threshold below the ring's CAM: the ring becomes confident object.
-    low_fg = mine_inter_pixel_relations(image, cams, np.array([3]), fg_threshold=0.1)
+    low_fg = mine_inter_pixel_relations(image, cams, np.array([3]), fg_threshold=0.1,
+                                        bg_threshold=PAPER['bg_threshold'])
     assert (low_fg[obj | ring] == 3).all() and (low_fg[background] == 0).all()
     # Background threshold above the ring's CAM: the ring becomes confident background.
-    high_bg = mine_inter_pixel_relations(image, cams, np.array([3]), bg_threshold=0.2)
+    high_bg = mine_inter_pixel_relations(image, cams, np.array([3]), fg_threshold=PAPER['fg_threshold'],
+                                         bg_threshold=0.2)
     assert (high_bg[obj] == 3).all() and (high_bg[ring | background] == 0).all()
     # CRF parameters are forwarded: a zero-iteration CRF is the plain thresholded argmax.
-    raw = mine_inter_pixel_relations(image, cams, np.array([3]), crf_cfg=dict(iterations=0))
+    raw = mine_inter_pixel_relations(image, cams, np.array([3]), crf_cfg=dict(iterations=0), **PAPER)
     assert (raw[obj] == 3).all() and (raw[ring] == 255).all() and (raw[background] == 0).all()
 
 
@@ -142,7 +147,7 @@ def test_relations_two_classes(ring_scene):
     image[:, :3] = (40, 200, 40)
     second = np.zeros((1, 20, 20))
     second[0, :, :3] = 0.9
-    relation = mine_inter_pixel_relations(image, np.concatenate([cams, second]), np.array([3, 7]))
+    relation = mine_inter_pixel_relations(image, np.concatenate([cams, second]), np.array([3, 7]), **PAPER)
     assert (relation[obj] == 3).all() and (relation[ring] == 255).all()
     assert (relation[:, :3] == 7).all()
     assert (relation[background & (np.arange(20) >= 3)] == 0).all()
@@ -150,7 +155,7 @@ def test_relations_two_classes(ring_scene):
 
 def test_relations_no_class(ring_scene):
     image = ring_scene[0]
-    relation = mine_inter_pixel_relations(image, np.zeros((0, 20, 20)), np.zeros((0,), dtype=np.int64))
+    relation = mine_inter_pixel_relations(image, np.zeros((0, 20, 20)), np.zeros((0,), dtype=np.int64), **PAPER)
     assert relation.dtype == np.uint8
     np.testing.assert_array_equal(relation, np.zeros((20, 20), dtype=np.uint8))
 
@@ -158,11 +163,11 @@ def test_relations_no_class(ring_scene):
 def test_relations_errors(ring_scene):
     image, cams = ring_scene[:2]
     with pytest.raises(ValueError, match=r'\(1, 10, 20\).*\(20, 20, 3\)'):
-        mine_inter_pixel_relations(image, cams[:, :10], np.array([3]))
+        mine_inter_pixel_relations(image, cams[:, :10], np.array([3]), **PAPER)
     with pytest.raises(ValueError, match='labels'):
-        mine_inter_pixel_relations(image, cams, np.array([3, 4]))
+        mine_inter_pixel_relations(image, cams, np.array([3, 4]), **PAPER)
     with pytest.raises(ValueError, match='labels'):
-        mine_inter_pixel_relations(image, cams, np.array([0]))
+        mine_inter_pixel_relations(image, cams, np.array([0]), **PAPER)
     with pytest.raises(ValueError, match='bg_threshold'):
         mine_inter_pixel_relations(image, cams, np.array([3]), fg_threshold=0.1, bg_threshold=0.2)
 

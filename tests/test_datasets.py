@@ -7,17 +7,17 @@ import pytest
 import torch
 
 import wsseg_mm  # noqa: F401
-from wsseg_mm.datasets import (A2DFrameDataset, A2DVideoDataset, VOCImageLabelDataset, VOCScribbleDataset,
-                               WeakVOCDataset)
+from wsseg_mm.datasets import A2DFrameDataset, A2DVideoDataset, VOCImageLabelDataset, VOCScribbleDataset, WeakVOCDataset
+from wsseg_mm.datasets.transforms import LoadScribbleAnnotation, rasterise_scribbles
 from wsseg_mm.fileio.annotations import read_a2d_mat
 from wsseg_mm.metainfo import A2D_PAIR_IDS
-from wsseg_mm.datasets.transforms import LoadScribbleAnnotation, rasterise_scribbles
 
 from conftest import write_scribble_xml
 
 
 def label_dataset(voc_root, pipeline=(), **kwargs):
-    return VOCImageLabelDataset(data_root=voc_root, data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
+    return VOCImageLabelDataset(data_root=voc_root,
+                                data_prefix=dict(img_path='JPEGImages', seg_map_path='SegmentationClass'),
                                 ann_file="ImageSets/Segmentation/train.txt", pipeline=list(pipeline), **kwargs)
 
 

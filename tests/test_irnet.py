@@ -9,12 +9,14 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import PixelData
 
 import wsseg_mm  # noqa: F401
+from wsseg_mm.apis.irnet import DEFAULT_LABEL_SYNTHESIS, instance_settings, walk_settings
 from wsseg_mm.functional.cam import cams_to_semantic, class_activation_maps, normalize_cams
 from wsseg_mm.functional.irnet_loss import gather_by_offsets, irnet_losses, relation_pairs
 
 TINY_RESNET = dict(type='ResNet', depth=18, stem_channels=8, base_channels=8, strides=(1, 2, 2, 1),
                    dilations=(1, 1, 1, 1), norm_cfg=dict(type='BN', requires_grad=True), init_cfg=None)
 PREPROCESSOR = dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1], pad_val=0, seg_pad_val=255)
+PAPER = DEFAULT_LABEL_SYNTHESIS  # the paper's label-synthesis settings
 
 
 def build(cfg):
@@ -177,16 +179,19 @@ def two_touching_instances():
 
 
 def test_synthesis_separates_touching_instances_where_cam_components_cannot():
-    from wsseg_mm.functional.label_synthesis import (instances_from_semantic, synthesize_irnet_labels,
-                                                     semantic_from_random_walk)
+    from wsseg_mm.functional.label_synthesis import (
+        instances_from_semantic,
+        semantic_from_random_walk,
+        synthesize_irnet_labels,
+    )
     inst, boundary, displacement, cam = two_touching_instances()
     size = (64, 96)
-    semantic = semantic_from_random_walk(cam, [3], boundary, size)
+    semantic = semantic_from_random_walk(cam, [3], boundary, size, PAPER['sem_bg'], **walk_settings(PAPER))
     assert set(np.unique(semantic)) == {0, 3}
     cam_semantic = cams_to_semantic(torch.nn.functional.interpolate(cam[None], size)[0], [3], 0.15).numpy()
     naive = instances_from_semantic(cam_semantic, np.ones((1, *size)), [3])
     assert len(naive) == 1  # connected components of the CAM merge the touching pair
-    result = synthesize_irnet_labels(cam, [3], boundary, displacement, size)
+    result = synthesize_irnet_labels(cam, [3], boundary, displacement, size, **instance_settings(PAPER))
     assert len(result['instances']) == 2 and all(i['label'] == 3 for i in result['instances'])
     lefts = sorted(np.nonzero(i['mask'])[1].mean() for i in result['instances'])
     assert lefts[0] < 48 < lefts[1]  # one instance per half of the box (x4 upsampled)
@@ -209,7 +214,8 @@ def test_pixels_leading_to_no_centroid_form_one_more_instance():
     assert (ids[:, :8] == 1).all() and (ids[:, 8:] == 0).all()
     cam = torch.zeros(1, h, w)
     cam[0, :, 8:16] = 1.0  # the object is where no centroid is reached
-    result = synthesize_irnet_labels(cam, [2], torch.zeros(h, w), torch.from_numpy(displacement), (4 * h, 4 * w))
+    result = synthesize_irnet_labels(cam, [2], torch.zeros(h, w), torch.from_numpy(displacement), (4 * h, 4 * w),
+                                     **instance_settings(PAPER))
     assert result['num_instances'] == 2 and (result['instance_map'][:, 8:] == 2).all()
     assert (result['semantic'][:, 36:60] == 2).all()  # labelled, not lost with the unassigned pixels
     assert len(result['instances']) == 1 and result['instances'][0]['mask'][:, 36:60].all()
@@ -217,7 +223,8 @@ def test_pixels_leading_to_no_centroid_form_one_more_instance():
 
 def test_synthesis_without_classes_is_background():
     from wsseg_mm.functional.label_synthesis import synthesize_irnet_labels
-    result = synthesize_irnet_labels(torch.zeros(0, 4, 4), [], torch.zeros(4, 4), torch.zeros(2, 4, 4), (16, 16))
+    result = synthesize_irnet_labels(torch.zeros(0, 4, 4), [], torch.zeros(4, 4), torch.zeros(2, 4, 4), (16, 16),
+                                     **instance_settings(PAPER))
     assert result['semantic'].shape == (16, 16) and not result['semantic'].any() and result['instances'] == []
 
 
@@ -226,8 +233,9 @@ def test_semantic_at_another_threshold_is_the_synthesis_at_that_threshold():
     inst, boundary, displacement, cam = two_touching_instances()
     cam = cam * torch.linspace(0.2, 1.0, cam.shape[-1])  # graded, so the threshold matters
     size = (64, 96)
-    low = synthesize_irnet_labels(cam, [3], boundary, displacement, size, bg_threshold=0.25)
-    high = synthesize_irnet_labels(cam, [3], boundary, displacement, size, bg_threshold=0.6)
+    low = synthesize_irnet_labels(cam, [3], boundary, displacement, size, **instance_settings(PAPER))
+    high = synthesize_irnet_labels(cam, [3], boundary, displacement, size,
+                                   **instance_settings(dict(PAPER, ins_bg=0.6)))
     num = low['num_instances']
     assert num >= 2 and low['scores'].shape == (num, *size)
     assert (high['semantic'] == 3).sum() < (low['semantic'] == 3).sum()
@@ -238,8 +246,7 @@ def test_semantic_at_another_threshold_is_the_synthesis_at_that_threshold():
 def test_label_synthesis_settings_layering():
     from mmengine.config import Config
 
-    from wsseg_mm.engine import (DEFAULT_LABEL_SYNTHESIS, instance_settings, label_synthesis_settings,
-                                 walk_settings)
+    from wsseg_mm.apis import DEFAULT_LABEL_SYNTHESIS, label_synthesis_settings
     assert label_synthesis_settings(Config({})) == DEFAULT_LABEL_SYNTHESIS
     assert DEFAULT_LABEL_SYNTHESIS == dict(cam_bg=0.15, sem_bg=0.25, ins_bg=0.25, radius=5, beta=10, exp_times=8,
                                            iterations=100, centroid_threshold=2.5)  # the paper's
@@ -281,10 +288,10 @@ def test_synthesis_with_a_finer_displacement_grid():
     np.testing.assert_array_equal(renumber_ids(np.array([[0, 4], [7, 4]])), [[0, 1], [2, 1]])
     inst, boundary, displacement, cam = two_touching_instances()
     size = (64, 96)
-    coarse = synthesize_irnet_labels(cam, [3], boundary, displacement, size)
+    coarse = synthesize_irnet_labels(cam, [3], boundary, displacement, size, **instance_settings(PAPER))
     # the same field on a grid twice as fine (values in its cells, so doubled)
     fine = 2 * torch.nn.functional.interpolate(displacement[None], scale_factor=2, mode='nearest')[0]
-    result = synthesize_irnet_labels(cam, [3], boundary, fine, size)
+    result = synthesize_irnet_labels(cam, [3], boundary, fine, size, **instance_settings(PAPER))
     assert result['instance_map'].shape == cam.shape[-2:] and result['num_instances'] == coarse['num_instances']
     assert len(result['instances']) == 2
     np.testing.assert_array_equal(result['semantic'], coarse['semantic'])

@@ -1,27 +1,30 @@
 """IRNet end to end on a tiny toy benchmark with the real tools: pretrain on object images -> train CAM -> CAMs ->
-relations -> train IRNet -> label synthesis -> benchmark; resumable runs skip finished images; two processes write what one writes."""
+relations -> train IRNet -> label synthesis -> benchmark; resumable runs skip finished images; two processes write what
+one writes."""
 import filecmp
 import json
 import os
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from conftest import run_tool
+
 PRE_CFG = 'configs/irnet/toy/pretrain_r18-quarter-os8_8e_toy-objects.py'
 CAM_CFG = 'configs/irnet/toy/cam_r18-quarter-os8_80e_toy.py'
 IRN_CFG = 'configs/irnet/toy/irnet_r18-quarter-os8_20e_toy.py'
 
 
-def run(args, timeout=600):
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='1')
-    proc = subprocess.run([sys.executable, *args] if args[0].endswith('.py') else args, cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise AssertionError(f'{args} exited {proc.returncode}\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}')
-    return proc.stdout + proc.stderr
+ONE_THREAD = dict(OMP_NUM_THREADS='1')
+pytestmark = pytest.mark.slow  # trains three models and runs every IRNet tool
+
+
+def last_checkpoint(work_dir):
+    """The checkpoint a run saved last, as tools/irnet/run_toy.sh finds it (mmengine's ``last_checkpoint`` file)."""
+    path = (work_dir / 'last_checkpoint').read_text().strip()
+    assert osp.isfile(path), path
+    return path
 
 
 def loader_options(voc, splits=('train', 'val', 'test')):
@@ -41,30 +44,33 @@ def pipeline(tmp_path_factory):
     work = root / 'work'
     short = ['train_dataloader.batch_size=3', 'max_epochs=1', 'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
              'param_scheduler.1.end=1', 'default_hooks.checkpoint.interval=1']
-    log = run(['tools/train.py', PRE_CFG, '--work-dir', str(work / 'pretrain'), '--cfg-options',
-               f'train_dataloader.dataset.data_root={root / "ToyObjects"}', 'train_dataloader.num_workers=0',
-               'train_dataloader.persistent_workers=False', *short])
+    log = run_tool(['tools/train.py', PRE_CFG, '--work-dir', str(work / 'pretrain'), '--cfg-options',
+                    f'train_dataloader.dataset.data_root={root / "ToyObjects"}', 'train_dataloader.num_workers=0',
+                    'train_dataloader.persistent_workers=False', *short], env_extra=ONE_THREAD)
     assert 'loss_cls' in log
-    pretrained = str(work / 'pretrain' / 'epoch_1.pth')
+    pretrained = last_checkpoint(work / 'pretrain')
     cam_opts = loader_options(voc, ('train', 'val', 'test', 'label')) + short + ['model.test_cfg.scales=[1.0,0.5]',
                                               f'model.backbone.init_cfg.checkpoint={pretrained}']
-    log = run(['tools/train.py', CAM_CFG, '--work-dir', str(work / 'cam'), '--cfg-options', *cam_opts])
+    log = run_tool(['tools/train.py', CAM_CFG, '--work-dir', str(work / 'cam'), '--cfg-options', *cam_opts],
+                   env_extra=ONE_THREAD)
     assert 'mIoU' in log  # the CAMs are scored through mmseg's IoUMetric at the end of training
-    ckpt = str(work / 'cam' / 'epoch_1.pth')
+    ckpt = last_checkpoint(work / 'cam')
     cams = str(root / 'cams')
-    run(['tools/irnet/make_cams.py', CAM_CFG, ckpt, '--out-dir', cams, '--cfg-options', *cam_opts])
+    run_tool(['tools/irnet/make_cams.py', CAM_CFG, ckpt, '--out-dir', cams, '--cfg-options', *cam_opts],
+             env_extra=ONE_THREAD)
     relations = osp.join(voc, 'irnet', 'relations')
-    run(['tools/irnet/mine_relations.py', CAM_CFG, '--cam-dir', cams, '--out-dir', relations,
-         '--crf-iters', '2', '--cfg-options', *cam_opts])
+    run_tool(['tools/irnet/mine_relations.py', CAM_CFG, '--cam-dir', cams, '--out-dir', relations,
+              '--crf-iters', '2', '--cfg-options', *cam_opts], env_extra=ONE_THREAD)
     irn_opts = loader_options(voc, ('train', 'label')) + [
         'train_dataloader.batch_size=3', 'max_epochs=1', 'train_cfg.max_epochs=1', 'param_scheduler.0.end=1',
         'default_hooks.checkpoint.interval=1', f'model.backbone.init_cfg.checkpoint={ckpt}']
-    log = run(['tools/train.py', IRN_CFG, '--work-dir', str(work / 'irnet'), '--cfg-options', *irn_opts])
+    log = run_tool(['tools/train.py', IRN_CFG, '--work-dir', str(work / 'irnet'), '--cfg-options', *irn_opts],
+                   env_extra=ONE_THREAD)
     assert 'loss_boundary' in log and 'loss_disp_fg' in log
-    irn_ckpt = str(work / 'irnet' / 'epoch_1.pth')
+    irn_ckpt = last_checkpoint(work / 'irnet')
     pseudo = str(root / 'pseudo')
-    run(['tools/irnet/make_pseudo_labels.py', IRN_CFG, irn_ckpt, '--cam-dir', cams, '--out-dir', pseudo,
-         '--exp-times', '4', '--cfg-options', *irn_opts])
+    run_tool(['tools/irnet/make_pseudo_labels.py', IRN_CFG, irn_ckpt, '--cam-dir', cams, '--out-dir', pseudo,
+              '--exp-times', '4', '--cfg-options', *irn_opts], env_extra=ONE_THREAD)
     return dict(root=root, voc=voc, cams=cams, relations=relations, cam_opts=cam_opts, irn_opts=irn_opts,
                 ckpt=ckpt, irn_ckpt=irn_ckpt, pseudo=pseudo)
 
@@ -90,20 +96,21 @@ def test_stage_outputs(pipeline):
 
 
 def test_rerun_skips_finished_images(pipeline):
-    log = run(['tools/irnet/make_cams.py', CAM_CFG, pipeline['ckpt'], '--out-dir', pipeline['cams'],
-               '--cfg-options', *pipeline['cam_opts']])
+    log = run_tool(['tools/irnet/make_cams.py', CAM_CFG, pipeline['ckpt'], '--out-dir', pipeline['cams'],
+                    '--cfg-options', *pipeline['cam_opts']], env_extra=ONE_THREAD)
     assert '0 written, 6 already done' in log
     os.remove(osp.join(pipeline['cams'], sorted(os.listdir(pipeline['cams']))[0]))
-    log = run(['tools/irnet/make_cams.py', CAM_CFG, pipeline['ckpt'], '--out-dir', pipeline['cams'],
-               '--cfg-options', *pipeline['cam_opts']])
+    log = run_tool(['tools/irnet/make_cams.py', CAM_CFG, pipeline['ckpt'], '--out-dir', pipeline['cams'],
+                    '--cfg-options', *pipeline['cam_opts']], env_extra=ONE_THREAD)
     assert '1 written, 5 already done' in log
 
 
 def test_two_processes_write_what_one_writes(pipeline, tmp_path):
     out = str(tmp_path / 'pseudo2')
-    run(['bash', '-c', f'{sys.executable} -m torch.distributed.run --nproc_per_node=2 --master_port=29533 '
-         f'tools/irnet/make_pseudo_labels.py {IRN_CFG} {pipeline["irn_ckpt"]} --cam-dir {pipeline["cams"]} '
-         f'--out-dir {out} --exp-times 4 --launcher pytorch --cfg-options ' + ' '.join(pipeline['irn_opts'])])
+    run_tool(['bash', '-c', f'{sys.executable} -m torch.distributed.run --nproc_per_node=2 --master_port=29533 '
+              f'tools/irnet/make_pseudo_labels.py {IRN_CFG} {pipeline["irn_ckpt"]} --cam-dir {pipeline["cams"]} '
+              f'--out-dir {out} --exp-times 4 --launcher pytorch --cfg-options ' + ' '.join(pipeline['irn_opts'])],
+             env_extra=ONE_THREAD)
     single = pipeline['pseudo']
     names = sorted(os.listdir(osp.join(single, 'sem')))
     assert sorted(os.listdir(osp.join(out, 'sem'))) == names
@@ -114,10 +121,100 @@ def test_two_processes_write_what_one_writes(pipeline, tmp_path):
 
 def test_benchmark_prints_the_three_stages(pipeline, tmp_path):
     out = str(tmp_path / 'bench.json')
-    log = run(['tools/irnet/benchmark.py', IRN_CFG, pipeline['irn_ckpt'], '--cam-dir', pipeline['cams'],
-               '--out', out, '--cfg-options', *pipeline['irn_opts']])
+    log = run_tool(['tools/irnet/benchmark.py', IRN_CFG, pipeline['irn_ckpt'], '--cam-dir', pipeline['cams'],
+                    '--out', out, '--cfg-options', *pipeline['irn_opts']], env_extra=ONE_THREAD)
     assert 'CAM + displacement + boundary (IRNet)' in log
     results = json.load(open(out))
     assert results['images'] == 6 and all(0 <= results[m]['mIoU'] <= 100 for m in ('cam', 'cam+boundary', 'irnet'))
     assert 'images with touching same-class instances' in log
     assert 0 <= results['touching_images'] <= 6 and set(results['irnet']['touching']) == {'AP50', 'AP70', 'ABO'}
+
+
+@pytest.fixture
+def one_thread():
+    """In-process runs on one thread, as the tools' runs above (the sparse products' sums in the same order)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def irnet_cfg(pipeline):
+    import argparse
+
+    from mmengine.config import DictAction
+
+    from wsseg_mm.apis import load_cfg
+
+    from conftest import REPO
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    options = parser.parse_args(['--cfg-options', *pipeline['irn_opts']]).cfg_options
+    return load_cfg(osp.join(REPO, IRN_CFG), options)
+
+
+def test_the_per_image_function_gives_what_the_tool_wrote(pipeline, tmp_path, one_thread):
+    import numpy as np
+
+    from wsseg_mm import apis
+    from wsseg_mm.fileio.labels import load_label_png
+    cfg = irnet_cfg(pipeline)
+    settings = apis.label_synthesis_settings(cfg, exp_times=4)  # as the tool's run (--exp-times 4)
+    model = apis.init_model(cfg, pipeline['irn_ckpt'])
+    dataset = apis.build_split_dataset(cfg, 'label')
+    for i in range(2):
+        info = dataset.get_data_info(i)
+        name = apis.image_name(info)
+        result = apis.irnet_pseudo_labels(model, dataset[i], apis.load_cams(pipeline['cams'], name), settings)
+        np.testing.assert_array_equal(result['semantic'],
+                                      load_label_png(osp.join(pipeline['pseudo'], 'sem', name + '.png')))
+        fragment = str(tmp_path / f'{name}.json')
+        apis.write_coco_fragment(fragment, dataset.metainfo['classes'][1:], osp.basename(info['img_path']),
+                                 result['size'], result['instances'])
+        assert open(fragment).read() == open(osp.join(pipeline['pseudo'], 'ins', name + '.json')).read()
+        # and what the benchmark and the pictures take from it
+        k, (h, w) = len(result['labels']), result['strided'].shape[-2:]
+        assert result['boundary'].shape == (h, w) and result['displacement'].shape == (2, h, w)
+        assert result['walked'].shape == (k, *result['size']) and result['cam_semantic'].shape == result['size']
+        assert result['instance_semantic'].shape == result['size'] and result['walk_seconds'] >= 0
+
+
+def test_tools_benchmark_and_pictures_call_the_same_per_image_function(pipeline, tmp_path, monkeypatch, one_thread):
+    import importlib.util
+
+    import wsseg_mm.apis
+    import wsseg_mm.apis.irnet
+
+    from conftest import REPO
+    calls = []
+    original = wsseg_mm.apis.irnet.irnet_pseudo_labels
+
+    def counting(*args, **kwargs):
+        calls.append(args[1]['data_samples'].img_path)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(wsseg_mm.apis.irnet, 'irnet_pseudo_labels', counting)
+    monkeypatch.setattr(wsseg_mm.apis, 'irnet_pseudo_labels', counting)
+
+    def tool(path):  # a fresh copy of the tool module, which imports the counting function
+        spec = importlib.util.spec_from_file_location('tool_' + osp.basename(path)[:-3], osp.join(REPO, path))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.main
+
+    common = [osp.join(REPO, IRN_CFG), pipeline['irn_ckpt'], '--cam-dir', pipeline['cams']]
+    options = ['--cfg-options', *pipeline['irn_opts']]
+    out = str(tmp_path / 'pseudo')
+    tool('tools/irnet/make_pseudo_labels.py')(common + ['--out-dir', out, '--exp-times', '4'] + options)
+    assert len(calls) == 6
+    names = sorted(os.listdir(osp.join(pipeline['pseudo'], 'sem')))
+    _, mismatch, errors = filecmp.cmpfiles(osp.join(pipeline['pseudo'], 'sem'), osp.join(out, 'sem'), names,
+                                           shallow=False)
+    assert not mismatch and not errors  # in-process through the API = the tool's run
+    assert open(osp.join(out, 'instances.json')).read() == open(osp.join(pipeline['pseudo'], 'instances.json')).read()
+    tool('tools/irnet/benchmark.py')(common + ['--max-images', '2', '--scan', '--out', str(tmp_path / 'b.json')]
+                                     + options)
+    assert len(calls) == 8
+    tool('tools/irnet/visualize.py')(common + ['--max', '2', '--out-dir', str(tmp_path / 'vis')] + options)
+    assert len(calls) == 10 and len(os.listdir(tmp_path / 'vis')) == 2

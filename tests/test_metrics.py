@@ -9,10 +9,20 @@ from mmseg.evaluation import IoUMetric
 from mmseg.structures import SegDataSample
 
 import wsseg_mm.evaluation  # noqa: F401  (registers the metrics)
+from wsseg_mm.functional.metrics import (
+    A2D_LABEL_TO_ACTION,
+    A2D_LABEL_TO_ACTOR,
+    a2d_scores,
+    average_best_overlap,
+    confusion_matrix,
+    instance_ap,
+    iou_from_confusion,
+    mask_iou,
+    mean_class_accuracy,
+    miou,
+    pixel_accuracy,
+)
 from wsseg_mm.metainfo import A2D_PAIR_IDS, A2D_SEG_CLASSES
-from wsseg_mm.functional.metrics import (A2D_LABEL_TO_ACTION, A2D_LABEL_TO_ACTOR, a2d_scores,
-                                         average_best_overlap, confusion_matrix, instance_ap, iou_from_confusion,
-                                         mask_iou, mean_class_accuracy, miou, pixel_accuracy)
 
 
 def m(*rows):
@@ -125,6 +135,45 @@ def test_instance_ap_11_point_by_hand():
     assert instance_ap(AP_PREDS, AP_GTS, 2, use_07_metric=True)['ap'] == pytest.approx(28 / 33)
     # At IoU 0.7: precision 1 up to recall 0.5 (6 points), nothing beyond -> 6/11.
     assert instance_ap(AP_PREDS, AP_GTS, 2, iou_thr=0.7, use_07_metric=True)['ap'] == pytest.approx(6 / 11)
+
+
+def _hand_voc_ap(recall, precision, use_07_metric):
+    """The former hand-written VOC AP of functional/metrics.py, now mmdet's ``average_precision``."""
+    if use_07_metric:
+        points = [precision[recall >= t].max() if np.any(recall >= t) else 0.0 for t in np.linspace(0, 1, 11)]
+        return float(np.mean(points))
+    mrec = np.concatenate([[0.0], recall, [1.0]])
+    mpre = np.concatenate([[0.0], precision, [0.0]])
+    mpre = np.maximum.accumulate(mpre[::-1])[::-1]
+    step = np.flatnonzero(mrec[1:] != mrec[:-1])
+    return float(np.sum((mrec[step + 1] - mrec[step]) * mpre[step + 1]))
+
+
+@pytest.mark.parametrize('use_07_metric', [False, True])
+def test_instance_ap_is_the_hand_written_voc_ap(use_07_metric):
+    """mmdet's 'area' / '11points' AP is the VOC2010+ / VOC2007 AP this module computed by hand before: the same
+    numbers up to float32 rounding (mmdet returns float32), on random TP/FP sequences, on num_gt = 10 where the
+    recalls fall exactly on the 11 points (their thresholds, np.arange(0, 1.001, 0.1), are bitwise
+    np.linspace(0, 1, 11)), and without any detection."""
+    from mmdet.evaluation.functional import average_precision
+    np.testing.assert_array_equal(np.arange(0, 1 + 1e-3, 0.1), np.linspace(0, 1, 11))
+    rng = np.random.default_rng(0)
+    mode = '11points' if use_07_metric else 'area'
+    for trial in range(200):
+        num_gt = 10 if trial % 2 else int(rng.integers(1, 30))
+        tp = rng.random(int(rng.integers(0, 40))) < rng.random()
+        tp[np.flatnonzero(tp)[num_gt:]] = False  # at most num_gt true positives
+        tp_cum = np.cumsum(tp)
+        recall, precision = tp_cum / num_gt, tp_cum / np.arange(1, len(tp) + 1)
+        expected = _hand_voc_ap(recall, precision, use_07_metric)
+        assert float(average_precision(recall, precision, mode)) == pytest.approx(expected, rel=1e-6, abs=1e-7)
+        # instance_ap on one image whose IoU matrix makes this very TP/FP sequence (one gt per TP, IoU 1).
+        ious = np.zeros((len(tp), num_gt))
+        ious[np.flatnonzero(tp), np.arange(tp.sum())] = 1
+        preds = [dict(labels=np.zeros(len(tp), np.int64), scores=-np.arange(len(tp), dtype=np.float64))]
+        gts = [dict(labels=np.zeros(num_gt, np.int64))]
+        result = instance_ap(preds, gts, 1, use_07_metric=use_07_metric, ious=[ious])
+        assert result['ap'] == pytest.approx(expected, rel=1e-6, abs=1e-7)
 
 
 def test_instance_ap_matches_best_unmatched_gt():

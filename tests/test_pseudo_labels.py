@@ -9,9 +9,16 @@ from mmengine.registry import DefaultScope
 
 import wsseg_mm  # noqa: F401
 from wsseg_mm.datasets.converters import voc_instances_to_coco
+from wsseg_mm.fileio.labels import (
+    CocoInstanceWriter,
+    atomic_write_bytes,
+    decode_mask,
+    encode_mask,
+    load_coco_instances,
+    load_label_png,
+    save_label_png,
+)
 from wsseg_mm.metainfo import TOY_CLASSES
-from wsseg_mm.fileio.labels import (CocoInstanceWriter, atomic_write_bytes, decode_mask, encode_mask,
-                                             load_coco_instances, load_label_png, save_label_png)
 
 
 def test_label_png_round_trip_keeps_ignore(tmp_path):

@@ -1,13 +1,13 @@
 """The OpenMMLab-style tools end to end on the toy benchmark: train, test, resume, 2-process gloo training."""
 import json
-import os
 import os.path as osp
-import subprocess
 import sys
 
 import pytest
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from conftest import REPO, run_tool
+
+pytestmark = pytest.mark.slow  # every test runs a tool in a subprocess, most of them train
 SEG_CFG = osp.join(REPO, 'configs/toy/fcn_r18-tiny_1k_toy-scribble.py')
 DET_CFG = osp.join(REPO, 'configs/toy/faster-rcnn_r18-tiny_fpn_20e_toy-boxes.py')
 
@@ -18,15 +18,6 @@ def toy_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('toy'))
     generate_toy_benchmark(root, seed=0, image_size=64, num_train=8, num_val=4, videos=False, progress=False)
     return root
-
-
-def run_tool(args, env_extra=None, timeout=600):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([REPO, osp.join(REPO, 'tests', 'helpers')]))
-    env.update(env_extra or {})
-    proc = subprocess.run(args, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise AssertionError(f'{" ".join(args)} exited {proc.returncode}\n{proc.stdout[-3000:]}\n{proc.stderr[-5000:]}')
-    return proc.stdout + proc.stderr
 
 
 def seg_options(toy_root, max_iters):

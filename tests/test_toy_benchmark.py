@@ -11,8 +11,7 @@ import pytest
 from PIL import Image
 
 from wsseg_mm.metainfo import A2D_ACTIONS, A2D_PAIR_IDS, TOY_CLASSES, a2d_id_to_label
-from wsseg_mm.toy import (generate_a2d_videos, generate_toy_benchmark, render_toy_image,
-                                             sample_rng, write_a2d_mat)
+from wsseg_mm.toy import generate_a2d_videos, generate_toy_benchmark, render_toy_image, sample_rng, write_a2d_mat
 
 SIZE = 64
 SMALL = dict(image_size=SIZE, num_train=4, num_val=2, num_train_videos=1, num_test_videos=1, num_frames=8,

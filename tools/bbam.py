@@ -4,15 +4,26 @@
     bash tools/dist_bbam.sh CONFIG CHECKPOINT GPUS [--out-dir DIR]
 
 The settings (pipeline, explainer, CRF, thresholds, proposals, output folder) are read from the config's
-``BBAMHook`` entry in ``custom_hooks``; a config without one gets the hook's defaults. Resumable (finished
+``BBAMHook`` entry in ``custom_hooks`` (``wsseg_mm.apis.bbam_settings``); a config without one gets the defaults of
+``wsseg_mm.apis.bbam.BBAM_DEFAULTS``. Resumable (finished
 images are skipped, writes are atomic) and split across processes by rank with the same result as one process.
 """
 import argparse
 
 import wsseg_mm  # noqa: F401  (first: compat + registration)
+
+# isort: split
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.engine import BBAMHook, init_model, load_cfg, setup_launcher  # noqa: E402
+from wsseg_mm.apis import (  # noqa: E402
+    bbam_settings,
+    build_bbam_dataset,
+    check_bbam_proposals,
+    generate_bbam_pseudo_labels,
+    init_model,
+    load_cfg,
+    setup_launcher,
+)
 
 
 def parse_args(argv=None):
@@ -33,15 +44,14 @@ def main(argv=None):
     args = parse_args(argv)
     setup_launcher(args.launcher)
     cfg = load_cfg(args.config, args.cfg_options, args.launcher, args.work_dir)
-    hook = BBAMHook.from_config(cfg)
+    settings = bbam_settings(cfg)  # the BBAMHook entry of custom_hooks, read as plain settings
     if args.limit is not None:
-        hook.limit = args.limit
-    hook.before_train(None)
+        settings['limit'] = args.limit
+    check_bbam_proposals(settings)
     model = init_model(cfg, args.checkpoint)
-    dataset = hook.build_dataset(cfg)
-    out_dir = args.out_dir or hook.out_dir or f'{cfg.work_dir}/bbam'
-    hook.generate(model, dataset, out_dir, batched=not args.one_box_at_a_time)
-
+    dataset = build_bbam_dataset(cfg, settings)
+    out_dir = args.out_dir or settings['out_dir'] or f'{cfg.work_dir}/bbam'
+    generate_bbam_pseudo_labels(model, dataset, out_dir, settings, batched=not args.one_box_at_a_time)
 
 if __name__ == '__main__':
     main()

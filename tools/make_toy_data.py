@@ -3,18 +3,25 @@
     python tools/make_toy_data.py --out data/toy [--seed N] [--size 128] [--num-train 400] [--num-val 100]
                                   [--num-train-videos 60] [--num-test-videos 20] [--num-frames 16]
                                   [--no-video] [--no-images]
+    python tools/make_toy_data.py --layout real --out DIR [--seed N]
 
-The same arguments always give byte-identical files (see wsseg_mm/toy/).
+The same arguments always give byte-identical files (see wsseg_mm/toy/). ``--layout real`` writes instead a
+miniature of the real datasets in their real layouts (VOCdevkit/VOC2012 with train/val/train_aug, SBD masks,
+ScribbleSup scribbles and MCG proposals; coco/; A2D/Release), on which every config for real data runs
+(tests/test_real_configs.py); the size options do not apply to it.
 """
 import argparse
 import time
 
-from wsseg_mm.toy import generate_toy_benchmark
+from wsseg_mm.toy import generate_real_miniature, generate_toy_benchmark
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Generate the embedded toy benchmark')
     parser.add_argument('--out', default='data/toy', help='output root (VOCdevkit/ and A2D/ are written in it)')
+    parser.add_argument('--layout', choices=['toy', 'real'], default='toy',
+                        help='toy: the toy benchmark; real: a miniature of VOC 2012 + SBD, COCO and A2D in their '
+                             'real layouts, names, sizes and classes (for wiring tests of the real configs)')
     parser.add_argument('--seed', type=int, default=0, help='non-negative base seed')
     parser.add_argument('--size', type=int, default=128, help='side of the square images and frames')
     parser.add_argument('--num-train', type=int, default=400, help='train images')
@@ -55,6 +62,12 @@ def format_summary(summary: dict, seconds: float) -> str:
 def main(argv=None):
     args = parse_args(argv)
     start = time.perf_counter()
+    if args.layout == 'real':
+        summary = generate_real_miniature(args.out, seed=args.seed)
+        print(f"miniature of the real datasets written to {summary['out_dir']} in "
+              f'{time.perf_counter() - start:.1f} s (seed {args.seed}): '
+              + ', '.join(f'{k} {v}' for k, v in summary.items() if k not in ('out_dir', 'seed')))
+        return
     summary = generate_toy_benchmark(
         args.out, seed=args.seed, image_size=args.size, num_train=args.num_train, num_val=args.num_val,
         num_train_videos=args.num_train_videos, num_test_videos=args.num_test_videos, num_frames=args.num_frames,

@@ -8,13 +8,15 @@ import os
 
 import wsseg_mm  # noqa: F401  (first: compat patches + registration)
 
+# isort: split
+
 from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from wsseg_mm.apis import load_cfg
 from wsseg_mm.compat import adapt_cfg_to_device
-from wsseg_mm.engine import load_cfg
 
 
 def parse_args(argv=None):

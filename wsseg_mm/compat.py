@@ -1,53 +1,71 @@
 """Every workaround wsseg_mm needs for its pinned OpenMMLab stack, in one place.
 
-Imported first by ``wsseg_mm/__init__.py``; each fix is idempotent and guarded so that it only acts where the
-breakage exists. See ``shared/ENVIRONMENT.md`` (and the README) for the measured breakages:
+Imported first by ``wsseg_mm/__init__.py``. Each patch has a name, is idempotent and acts only where its breakage
+exists; the README's "What `import wsseg_mm` changes" section documents them, and ``shared/ENVIRONMENT.md`` the
+measured breakages:
 
-1. mmaction2 1.2.0 ships without ``mmaction/models/localizers/drn``: ``import mmaction.models`` fails. A stub
-   module with a ``DRN`` class that refuses to be built takes its place.
-2. torch >= 2.6 loads checkpoints with ``weights_only=True``; mmengine 0.10.7 saves message-hub state
-   (``HistoryBuffer``, numpy arrays and dtypes) that the safe unpickler rejects, so ``--resume`` fails. The few
-   globals such checkpoints hold are allow-listed, nothing else.
-3. Distributed training on CPU (gloo): mmengine's ``init_dist`` calls ``torch.cuda.set_device`` unconditionally and
-   ``Runner.wrap_model`` passes ``device_ids=[rank]``, which DDP rejects for CPU modules; SyncBN has no CPU kernel.
+``pkg_resources_warning``
+    Hides the "pkg_resources is deprecated" UserWarning that mmengine / mmcv imports raise (not actionable).
+``torch_load``
+    torch >= 2.6 loads checkpoints with ``weights_only=True``; mmengine 0.10.7 saves message-hub state
+    (``HistoryBuffer``, numpy arrays and dtypes) that the safe unpickler rejects, so ``--resume`` fails. The few
+    globals such checkpoints hold are allow-listed, nothing else. Only applied where torch defaults to weights_only.
+``cpu_distributed``
+    Distributed training on CPU (gloo): mmengine's ``init_dist`` calls ``torch.cuda.set_device`` unconditionally and
+    ``Runner.wrap_model`` passes ``device_ids=[rank]``, which DDP rejects for CPU modules. The wrappers act at call
+    time only without CUDA / for modules whose parameters are all on the CPU, and defer to mmengine otherwise.
+``mmaction_drn``
+    mmaction2 1.2.0 ships without ``mmaction/models/localizers/drn``: ``import mmaction.models`` fails. A stub
+    module with a ``DRN`` class that refuses to be built takes its place. Required to build any mmaction model
+    (the A2D video configs) with that release; a no-op where mmaction2 is absent or complete.
+
+``WSSEG_MM_PATCHES`` selects them, read once at import: unset or ``all`` (every patch), ``none`` (no patch), a comma
+list of names to apply only those (``mmaction_drn,torch_load``), or of ``-name`` to apply all but those
+(``-cpu_distributed``). ``applied_patches()`` tells which acted. ``adapt_cfg_to_device`` and ``replace_sync_bn``
+below are no patches: the tools call them on the config, and they do nothing where CUDA is available.
 """
 import importlib.util
 import os
 import sys
 import types
-from typing import Any
-
 import warnings
+from typing import Any, Callable, Dict, List, Optional
 
-# mmengine and mmcv import pkg_resources, whose deprecation warning would open every log; it is not actionable.
-warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+import torch
 
-import torch  # noqa: E402
+PATCHES_ENV = 'WSSEG_MM_PATCHES'
 
 _APPLIED = set()
 
 
 def _once(func):
-    """Run a patch function at most once per process."""
+    """Run a patch function at most once per process; a patch that returns False did not act (not applicable)."""
 
     def wrapper():
         if func.__name__ not in _APPLIED:
-            func()
-            _APPLIED.add(func.__name__)
+            if func() is not False:
+                _APPLIED.add(func.__name__)
 
     wrapper.__name__ = func.__name__
     wrapper.__doc__ = func.__doc__
+    wrapper.__wrapped__ = func
     return wrapper
 
 
 @_once
-def patch_mmaction_drn() -> None:
+def patch_pkg_resources_warning() -> None:
+    """Hide setuptools' "pkg_resources is deprecated" warning, raised by mmengine and mmcv imports."""
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+
+
+@_once
+def patch_mmaction_drn() -> Optional[bool]:
     """Provide ``mmaction.models.localizers.drn.drn.DRN`` when the installed mmaction2 lacks it."""
     spec = importlib.util.find_spec('mmaction')
     if spec is None or spec.origin is None:  # mmaction2 not installed: nothing to fix
-        return
+        return False
     if os.path.isdir(os.path.join(os.path.dirname(spec.origin), 'models', 'localizers', 'drn')):
-        return
+        return False
 
     class DRN:
         """Placeholder for mmaction2's DRN localizer, missing from the mmaction2 1.2.0 release (upstream #2714)."""
@@ -71,18 +89,31 @@ def _history_buffer_getstate(self) -> dict:
     return {key: value for key, value in self.__dict__.items() if key != 'statistics_methods'}
 
 
+def _torch_version() -> tuple:
+    return tuple(int(part) for part in torch.__version__.split('+')[0].split('.')[:2])
+
+
+def torch_loads_weights_only() -> bool:
+    """Whether ``torch.load`` without ``weights_only`` uses the safe unpickler: torch >= 2.6, unless the user set
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``."""
+    if os.environ.get('TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD', '0').lower() in ('1', 'true', 'y', 'yes'):
+        return False
+    return _torch_version() >= (2, 6) and hasattr(torch.serialization, 'add_safe_globals')
+
+
 @_once
-def patch_torch_load() -> None:
+def patch_torch_load() -> Optional[bool]:
     """Make mmengine checkpoints loadable by torch's ``weights_only`` unpickler (the default since torch 2.6).
 
     Only plain data is allow-listed (HistoryBuffer and numpy arrays / dtypes / scalars); ``getattr`` stays
-    forbidden, so HistoryBuffer is made to pickle without the bound statistics methods that needed it.
+    forbidden, so HistoryBuffer is made to pickle without the bound statistics methods that needed it. Nothing is
+    changed where ``torch.load`` still unpickles everything (torch < 2.6, or ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``).
     """
+    if not torch_loads_weights_only():
+        return False
     from mmengine.logging import HistoryBuffer
     HistoryBuffer.__getstate__ = _history_buffer_getstate
-    add_safe_globals = getattr(torch.serialization, 'add_safe_globals', None)
-    if add_safe_globals is None:  # torch < 2.4 loads everything anyway
-        return
+    add_safe_globals = torch.serialization.add_safe_globals
     import codecs
 
     import numpy as np
@@ -119,13 +150,20 @@ def patch_cpu_distributed() -> None:
     original_init = MMDistributedDataParallel.__init__
 
     def ddp_init(self, module, detect_anomalous_params: bool = False, **kwargs: Any) -> None:
-        on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
-        if on_cpu and kwargs.get('device_ids') is not None:
-            # DDP rejects device_ids for CPU modules; Runner.wrap_model always passes [LOCAL_RANK].
-            kwargs['device_ids'] = None
-        original_init(self, module, detect_anomalous_params=detect_anomalous_params, **kwargs)
+        original_init(self, module, detect_anomalous_params=detect_anomalous_params,
+                      **_ddp_kwargs_for(module, kwargs))
 
+    ddp_init.__wrapped__ = original_init
     MMDistributedDataParallel.__init__ = ddp_init
+
+
+def _ddp_kwargs_for(module: torch.nn.Module, kwargs: dict) -> dict:
+    """DDP's keyword arguments for ``module``: ``device_ids`` dropped when every parameter is on the CPU (DDP
+    rejects them there; ``Runner.wrap_model`` always passes ``[LOCAL_RANK]``), unchanged otherwise."""
+    on_cpu = all(p.device.type == 'cpu' for p in module.parameters())
+    if on_cpu and kwargs.get('device_ids') is not None:
+        kwargs = dict(kwargs, device_ids=None)
+    return kwargs
 
 
 def replace_sync_bn(cfg: Any) -> Any:
@@ -160,11 +198,53 @@ def adapt_cfg_to_device(cfg: Any) -> Any:
     return cfg
 
 
+# In the order they are applied.
+PATCHES: Dict[str, Callable[[], None]] = {
+    'pkg_resources_warning': patch_pkg_resources_warning,
+    'torch_load': patch_torch_load,
+    'cpu_distributed': patch_cpu_distributed,
+    'mmaction_drn': patch_mmaction_drn,
+}
+
+
+def selected_patches(spec: Optional[str] = None) -> List[str]:
+    """The patch names a ``WSSEG_MM_PATCHES`` value selects (``spec=None`` reads the environment), in order.
+
+    ``all`` (or empty) selects every patch, ``none`` none; ``a,b`` only those; ``-a,-b`` all but those.
+    """
+    spec = os.environ.get(PATCHES_ENV, 'all') if spec is None else spec
+    items = [item.strip() for item in spec.split(',') if item.strip()]
+    if not items or items == ['all']:
+        return list(PATCHES)
+    if items == ['none']:
+        return []
+    skips = [item[1:] for item in items if item.startswith('-')]
+    picks = [item for item in items if not item.startswith('-')]
+    unknown = [name for name in skips + picks if name not in PATCHES]
+    if unknown or (skips and picks):
+        raise ValueError(f'{PATCHES_ENV}={spec!r}: expected all, none, a comma list of patch names to apply, or of '
+                         f'-name to skip; patches: {", ".join(PATCHES)}' +
+                         (f' (unknown: {", ".join(unknown)})' if unknown else ''))
+    if skips:
+        return [name for name in PATCHES if name not in skips]
+    return [name for name in PATCHES if name in picks]
+
+
+def applied_patches() -> List[str]:
+    """The patches that acted in this process (selected, and applicable to the installed stack)."""
+    return [name for name, func in PATCHES.items() if func.__name__ in _APPLIED]
+
+
+def apply_patches(names: Optional[List[str]] = None) -> None:
+    """Apply the named patches (default: those ``WSSEG_MM_PATCHES`` selects; called when ``wsseg_mm`` is
+    imported). Each acts at most once per process and only where its breakage exists."""
+    for name in selected_patches() if names is None else names:
+        PATCHES[name]()
+
+
 def apply_all() -> None:
-    """Apply every patch (called once when ``wsseg_mm`` is imported)."""
-    patch_torch_load()
-    patch_cpu_distributed()
-    patch_mmaction_drn()
+    """Apply every patch, whatever ``WSSEG_MM_PATCHES`` says."""
+    apply_patches(list(PATCHES))
 
 
-apply_all()
+apply_patches()

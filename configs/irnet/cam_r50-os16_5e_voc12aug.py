@@ -1,7 +1,10 @@
 # IRNet stage 1: the CAM classifier on VOC 2012 train_aug image-level labels (Ahn et al., CVPR 2019).
 # The authors' settings: ResNet-50 at output stride 16, batch 16, 5 epochs, SGD lr 0.1 (classifier x10),
 # weight decay 1e-4, polynomial decay; CAMs at scales (1.0, 0.5, 1.5, 2.0) with flips, scored with bg 0.15.
-_base_ = ['../_base_/datasets/voc12_aug_image_label.py', 'mmseg::_base_/default_runtime.py', '../_base_/schedules/epoch_poly.py']
+_base_ = [
+    '../_base_/datasets/voc12_aug_image_label.py', 'mmseg::_base_/default_runtime.py',
+    '../_base_/schedules/epoch_poly.py'
+]
 custom_imports = dict(imports=['wsseg_mm'], allow_failed_imports=False)
 num_classes = 21
 model = dict(

@@ -2,7 +2,10 @@
 # relations mined from the CAMs (tools/irnet/mine_relations.py writes them to data/.../irnet/relations).
 # The authors' settings: batch 32, 3 epochs, SGD lr 0.1, weight decay 1e-4, polynomial decay, crop 512,
 # pairs within radius 10, gradients into the displacement branch x10.
-_base_ = ['../_base_/datasets/voc12_aug_image_label.py', 'mmseg::_base_/default_runtime.py', '../_base_/schedules/epoch_poly.py']
+_base_ = [
+    '../_base_/datasets/voc12_aug_image_label.py', 'mmseg::_base_/default_runtime.py',
+    '../_base_/schedules/epoch_poly.py'
+]
 custom_imports = dict(imports=['wsseg_mm'], allow_failed_imports=False)
 relation_dir = 'irnet/relations'  # relative to data_root
 crop_size = (512, 512)

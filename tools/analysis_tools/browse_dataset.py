@@ -12,6 +12,8 @@ import numpy as np
 from mmengine.config import Config, DictAction
 
 import wsseg_mm  # noqa: F401  (first: compat + registration)
+
+# isort: split
 from mmengine.registry import DATASETS, DefaultScope  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 

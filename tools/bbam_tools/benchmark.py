@@ -27,11 +27,23 @@ import torch
 from tqdm import tqdm
 
 import wsseg_mm  # noqa: F401  (first: compat + registration)
+
+# isort: split
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.engine import BBAMHook, image_name, init_model, load_cfg, read_rgb  # noqa: E402
-from wsseg_mm.engine.bbam import (explain_sample, generate_bbam_pseudo_labels, load_attributions,  # noqa: E402
-                                  load_proposals, postprocess_image, semantic_from_instances)
+from wsseg_mm.apis import (  # noqa: E402
+    bbam_image_labels,
+    bbam_settings,
+    build_bbam_dataset,
+    explain_sample,
+    generate_bbam_pseudo_labels,
+    image_name,
+    init_model,
+    load_attributions,
+    load_cfg,
+    load_proposals,
+    read_rgb,
+)
 from wsseg_mm.evaluation import PseudoLabelScorer, voc_ground_truth  # noqa: E402
 from wsseg_mm.functional.box_masks import box_fill, box_to_mask, grabcut_in_box, instances_to_semantic  # noqa: E402
 from wsseg_mm.models.bbam_explainer import BBAMExplainer  # noqa: E402
@@ -76,19 +88,18 @@ def main(argv=None):
     args = parse_args(argv)
     torch.manual_seed(0)
     cfg = load_cfg(args.config, args.cfg_options)
-    hook = BBAMHook.from_config(cfg)
+    settings = bbam_settings(cfg)  # the BBAMHook entry of custom_hooks, read as plain settings
     model = init_model(cfg, args.checkpoint)
-    dataset = hook.build_dataset(cfg)
+    dataset = build_bbam_dataset(cfg, settings)
     classes = dataset.metainfo['classes']
     root = osp.join(dataset.data_root, 'VOC2012') if osp.isdir(osp.join(dataset.data_root, 'VOC2012')) \
         else dataset.data_root
     count = len(dataset) if args.limit is None else min(args.limit, len(dataset))
-    proposal_cfg = hook.post['proposals'] or dict(type='skimage')
+    proposal_cfg = settings['proposals'] or dict(type='skimage')
 
     for heads in args.heads:  # the expensive part: attribution maps, resumable
-        generate_bbam_pseudo_labels(model, dataset, osp.join(args.out_dir, heads), classes,
-                                    dict(hook.explainer, **HEADS[heads]), hook.post['crf'], hook.post['fg_thr'],
-                                    hook.post['bg_thr'], hook.post['proposals'], hook.seed, limit=count)
+        generate_bbam_pseudo_labels(model, dataset, osp.join(args.out_dir, heads),
+                                    dict(settings, explainer=dict(settings['explainer'], **HEADS[heads]), limit=count))
 
     scorer = PseudoLabelScorer(len(classes) + 1)
     for i in tqdm(range(count), desc='scoring', mininterval=10):
@@ -115,13 +126,13 @@ def main(argv=None):
         for heads in args.heads:
             result = load_attributions(osp.join(args.out_dir, heads, 'attributions', name + '.npz'))
             for suffix, post in POST.items():
-                instances = postprocess_image(result, image, post['crf'], hook.post['fg_thr'], hook.post['bg_thr'],
-                                              proposals if post['proposals'] else None)
-                scorer.add(f'BBAM ({heads}){suffix}', semantic_from_instances(instances, result, shape), instances)
+                pseudo = bbam_image_labels(result, image, dict(settings, crf=post['crf']),
+                                           proposals if post['proposals'] else None)
+                scorer.add(f'BBAM ({heads}){suffix}', pseudo['semantic'], pseudo['instances'])
 
     results = dict(methods=scorer.results(), images=count,
                    gt_instances=int(sum(len(g['labels']) for g in scorer.gts)))
-    results['speed'] = speed(model, dataset, hook.explainer, args.speed_images)
+    results['speed'] = speed(model, dataset, settings['explainer'], args.speed_images)
     for heads in args.heads:
         with open(osp.join(args.out_dir, heads, 'summary.json')) as f:
             results[f'summary ({heads})'] = json.load(f)

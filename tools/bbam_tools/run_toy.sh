@@ -12,12 +12,14 @@ NPROC=${NPROC:-2}
 BENCH_IMAGES=${BENCH_IMAGES:-60}
 CFG=configs/bbam/toy/faster-rcnn_r18-tiny_fpn_20e_toy-bbam.py
 WORK=work_dirs/bbam_toy
-CKPT=$WORK/detector/epoch_20.pth
 OUT=data/toy/VOCdevkit/VOC2012/bbam
 
 # 1: on a GPU the hook would explain the training set inside the training process; on 2 CPU cores it is faster
-#    split over NPROC processes, so the hook is told to explain nothing (limit=0) and tools/bbam.py does it
-[ -f $CKPT ] || $PYTHON tools/train.py $CFG --cfg-options custom_hooks.0.limit=0
+#    split over NPROC processes, so the hook is told to explain nothing (limit=0) and tools/bbam.py does it.
+#    --resume continues an interrupted run (and returns at once after a finished one); the detector is then the
+#    checkpoint mmengine recorded last in the work dir (the config's work_dir), whatever the schedule's length.
+$PYTHON tools/train.py $CFG --resume --cfg-options custom_hooks.0.limit=0
+CKPT=$(cat $WORK/detector/last_checkpoint)
 OMP_NUM_THREADS=1 PYTHON=$PYTHON bash tools/dist_bbam.sh $CFG $CKPT $NPROC --out-dir $OUT
 # 2: the attribution maps of each head setting (split over processes), then the scoring
 bench() {  # bench HEADS [--cfg-options ...]

@@ -16,9 +16,8 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from wsseg_mm.apis import load_attributions, read_rgb
 from wsseg_mm.fileio.labels import atomic_write_bytes, load_coco_instances, load_label_png
-from wsseg_mm.engine import read_rgb
-from wsseg_mm.engine.bbam import load_attributions
 from wsseg_mm.functional.box_masks import box_to_mask
 from wsseg_mm.visualization import colorize_label, draw_boxes, heatmap, make_grid, overlay_label
 

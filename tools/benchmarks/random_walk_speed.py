@@ -18,10 +18,11 @@ from typing import Callable, Tuple
 import torch
 import torch.nn.functional as F
 
-from wsseg_mm.functional.affinity import (boundary_to_affinity, propagate_by_random_walk,
-                                          propagate_by_random_walk_dense)
+from wsseg_mm.apis.irnet import DEFAULT_LABEL_SYNTHESIS
+from wsseg_mm.functional.affinity import boundary_to_affinity, propagate_by_random_walk, propagate_by_random_walk_dense
 
-RADIUS, BETA, EXP_TIMES = 5, 10, 8  # IRNet's label-synthesis settings
+# IRNet's label-synthesis settings
+RADIUS, BETA, EXP_TIMES = (DEFAULT_LABEL_SYNTHESIS[k] for k in ('radius', 'beta', 'exp_times'))
 FULL_SIZE, CHANNELS = (94, 125), 21
 DENSE_SIZES = [(24, 32), (47, 63)]
 

@@ -12,24 +12,32 @@ dataset's data_root (VOC's 255 band ignored).
 """
 import argparse
 import json
-import time
 
 import numpy as np
-import torch
 from tqdm import tqdm
 
 import wsseg_mm  # noqa: F401
+
+# isort: split
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.evaluation import (as_prediction, instance_figures, touching_same_class,  # noqa: E402
-                                 voc_ground_truth)
-from wsseg_mm.engine import (build_split_dataset, image_name, init_model, instance_settings,  # noqa: E402
-                             label_synthesis_settings, load_cams, load_cfg, preprocess_one, walk_settings)
+from wsseg_mm.apis import (  # noqa: E402
+    build_split_dataset,
+    image_name,
+    init_model,
+    irnet_pseudo_labels,
+    label_synthesis_settings,
+    load_cams,
+    load_cfg,
+)
+from wsseg_mm.evaluation import PseudoLabelScorer, touching_same_class, voc_ground_truth  # noqa: E402
 from wsseg_mm.functional.cam import cams_to_semantic  # noqa: E402
-from wsseg_mm.functional.label_synthesis import (instances_from_semantic, propagate_cams,  # noqa: E402
-                                                 semantic_from_instance_scores, semantic_from_scores,
-                                                 synthesize_irnet_labels)
-from wsseg_mm.functional.metrics import confusion_matrix, iou_from_confusion  # noqa: E402
+from wsseg_mm.functional.label_synthesis import (  # noqa: E402
+    instances_from_semantic,
+    semantic_from_instance_scores,
+    semantic_from_scores,
+)
+from wsseg_mm.functional.metrics import confusion_matrix, miou  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -63,56 +71,42 @@ def main(argv=None):
     num_classes = len(dataset.metainfo['classes'])
     root = dataset.data_root
     methods = ('cam', 'cam+boundary', 'irnet')
-    cms = {m: np.zeros((num_classes, num_classes), np.int64) for m in methods}
+    scorer = PseudoLabelScorer(num_classes)  # per-image statistics only: memory does not grow with the images
     scans = {m: {t: np.zeros((num_classes, num_classes), np.int64) for t in args.scan} for m in methods}
-    preds = {m: [] for m in methods}
-    gts, touching = [], []
+    touching = []
     walk_seconds = 0.0
     indices = range(len(dataset) if args.max_images is None else min(args.max_images, len(dataset)))
     for i in tqdm(indices, desc='benchmark', mininterval=10):
         name = image_name(dataset.get_data_info(i))
-        sample = dataset[i]
-        data = preprocess_one(model, sample)
-        boundary, displacement = model.boundary_and_displacement(data['inputs'])
-        cams = load_cams(args.cam_dir, name)
-        labels, high_res, strided = cams['labels'], cams['high_res'], cams['strided']
-        size = tuple(sample['inputs'].shape[-2:])
+        result = irnet_pseudo_labels(model, dataset[i], load_cams(args.cam_dir, name), settings)
+        labels, high_res, walked = result['labels'], result['high_res'], result['walked']
         gt_sem, gt_inst = voc_ground_truth(root, name)
-        gts.append(gt_inst)
+        scorer.add_image(gt_sem, gt_inst)
         touching.append(touching_same_class(gt_inst))
 
-        sem = {'cam': cams_to_semantic(high_res, labels, settings['cam_bg']).numpy().astype(np.uint8)}
-        start = time.perf_counter()
-        walked = propagate_cams(strided, boundary, size, **walk_settings(settings)) if labels else \
-            torch.zeros(0, *size)
-        walk_seconds += time.perf_counter() - start
-        sem['cam+boundary'] = semantic_from_scores(walked, labels, settings['sem_bg'])
-        full = synthesize_irnet_labels(strided, labels, boundary, displacement, size, **instance_settings(settings))
-        sem['irnet'] = full['semantic']
-        preds['cam'].append(as_prediction(instances_from_semantic(sem['cam'], high_res.numpy(), labels), size))
-        preds['cam+boundary'].append(
-            as_prediction(instances_from_semantic(sem['cam+boundary'], walked.numpy(), labels), size))
-        preds['irnet'].append(as_prediction(full['instances'], size))
-        for m in methods:
-            cms[m] += confusion_matrix(sem[m], gt_sem, num_classes)
+        sem = {'cam': result['cam_semantic'], 'cam+boundary': result['semantic'], 'irnet': result['instance_semantic']}
+        walk_seconds += result['walk_seconds']
+        scorer.add('cam', sem['cam'], instances_from_semantic(sem['cam'], high_res.numpy(), labels))
+        scorer.add('cam+boundary', sem['cam+boundary'],
+                   instances_from_semantic(sem['cam+boundary'], walked.numpy(), labels))
+        scorer.add('irnet', sem['irnet'], result['instances'])
         for t in args.scan:
             scans['cam'][t] += confusion_matrix(cams_to_semantic(high_res, labels, t).numpy(), gt_sem, num_classes)
             scans['cam+boundary'][t] += confusion_matrix(semantic_from_scores(walked, labels, t), gt_sem, num_classes)
-            irnet_sem = semantic_from_instance_scores(full['scores'], labels, full['num_instances'], t) if labels \
+            irnet_sem = semantic_from_instance_scores(result['scores'], labels, result['num_instances'], t) if labels \
                 else sem['irnet']
             scans['irnet'][t] += confusion_matrix(irnet_sem, gt_sem, num_classes)
 
-    results = {}
     subset = [i for i, t in enumerate(touching) if t]
+    scored, scored_touching = scorer.results(), scorer.subset_results(subset)
+    gts = scorer.gts
+    results = {}
     for m in methods:
-        results[m] = dict(mIoU=100 * float(np.nanmean(iou_from_confusion(cms[m]))),
-                          **instance_figures(preds[m], gts, num_classes),
-                          instances=int(sum(len(p['labels']) for p in preds[m])))
-        results[m]['touching'] = instance_figures([preds[m][i] for i in subset], [gts[i] for i in subset],
-                                                  num_classes)
+        results[m] = {k: scored[m][k] for k in ('mIoU', 'AP50', 'AP70', 'ABO', 'instances')}
+        results[m]['touching'] = {k: scored_touching[m][k] for k in ('AP50', 'AP70', 'ABO')}
         if args.scan:
-            best = max(args.scan, key=lambda t: np.nanmean(iou_from_confusion(scans[m][t])))
-            results[m].update(best_bg=best, best_mIoU=100 * float(np.nanmean(iou_from_confusion(scans[m][best]))))
+            best = max(args.scan, key=lambda t: miou(scans[m][t]))
+            results[m].update(best_bg=best, best_mIoU=100 * miou(scans[m][best]))
     results['gt_instances'] = int(sum(len(g['labels']) for g in gts))
     results['images'] = len(gts)
     results['touching_images'] = len(subset)

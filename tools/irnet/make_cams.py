@@ -7,16 +7,13 @@ Writes ``DIR/<image>.npz`` with ``keys`` (the image's 1-based class labels), ``h
 split across processes by rank.
 """
 import argparse
-import os.path as osp
-
-import numpy as np
 
 import wsseg_mm  # noqa: F401  (first: compat + registration)
+
+# isort: split
 from mmengine.config import DictAction  # noqa: E402
 
-from wsseg_mm.fileio.labels import atomic_save_npz  # noqa: E402
-from wsseg_mm.engine import (build_split_dataset, image_name, init_model, load_cfg, preprocess_one,  # noqa: E402
-                             run_per_image, setup_launcher)
+from wsseg_mm.apis import build_split_dataset, generate_irnet_cams, init_model, load_cfg, setup_launcher  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -25,7 +22,8 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint')
     parser.add_argument('--out-dir', required=True)
     parser.add_argument('--split', default='label',
-                        help='whose dataloader lists the images ({split}_dataloader; label: the method\'s training list)')
+                        help='whose dataloader lists the images ({split}_dataloader; label: the method\'s '
+                        'training list)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -36,19 +34,7 @@ def main(argv=None):
     setup_launcher(args.launcher)
     cfg = load_cfg(args.config, args.cfg_options)
     model = init_model(cfg, args.checkpoint)
-    dataset = build_split_dataset(cfg, args.split)
-    index = {image_name(dataset.get_data_info(i)): i for i in range(len(dataset))}
-
-    def process(name: str) -> None:
-        sample = dataset[index[name]]
-        data = preprocess_one(model, sample)
-        labels = [int(c) for c in sample['data_samples'].metainfo['img_labels']]
-        cams = model.compute_cams(data['inputs'], labels)
-        atomic_save_npz(osp.join(args.out_dir, name + '.npz'), keys=np.array(labels, np.int64),
-                 high_res=cams['high_res'].numpy().astype(np.float16),
-                 strided=cams['strided'].numpy().astype(np.float16))
-
-    run_per_image(sorted(index), process, lambda n: [osp.join(args.out_dir, n + '.npz')], desc='CAMs')
+    generate_irnet_cams(model, build_split_dataset(cfg, args.split), args.out_dir)
 
 
 if __name__ == '__main__':

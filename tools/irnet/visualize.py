@@ -13,14 +13,21 @@ import numpy as np
 from tqdm import tqdm
 
 import wsseg_mm  # noqa: F401
+
+# isort: split
 from mmengine.config import DictAction  # noqa: E402
 
+from wsseg_mm.apis import (  # noqa: E402
+    build_split_dataset,
+    image_name,
+    init_model,
+    irnet_pseudo_labels,
+    label_synthesis_settings,
+    load_cams,
+    load_cfg,
+)
 from wsseg_mm.fileio.labels import load_label_png  # noqa: E402
-from wsseg_mm.engine import (build_split_dataset, image_name, init_model, instance_settings,  # noqa: E402
-                             label_synthesis_settings, load_cams, load_cfg, preprocess_one, walk_settings)
-from wsseg_mm.functional.label_synthesis import semantic_from_random_walk, synthesize_irnet_labels  # noqa: E402
-from wsseg_mm.visualization import (colorize_label, flow_to_rgb, heatmap, label_instances, make_grid,  # noqa
-                                    overlay_label)
+from wsseg_mm.visualization import colorize_label, flow_to_rgb, heatmap, label_instances, make_grid, overlay_label  # noqa
 
 
 def resized(picture: np.ndarray, size) -> np.ndarray:
@@ -48,19 +55,14 @@ def main(argv=None):
         sample = dataset[i]
         image = np.ascontiguousarray(sample['inputs'].numpy().transpose(1, 2, 0)[..., ::-1])
         size = image.shape[:2]
-        data = preprocess_one(model, sample)
-        boundary, displacement = model.boundary_and_displacement(data['inputs'])
-        cams = load_cams(args.cam_dir, name)
-        labels, strided = cams['labels'], cams['strided']
-        semantic = semantic_from_random_walk(strided, labels, boundary, size, bg_threshold=settings['sem_bg'],
-                                             **walk_settings(settings))
-        full = synthesize_irnet_labels(strided, labels, boundary, displacement, size, **instance_settings(settings))
-        row = [image] + [heatmap(c.numpy(), image) for c in cams['high_res']]
+        result = irnet_pseudo_labels(model, sample, load_cams(args.cam_dir, name), settings)
+        boundary, displacement, semantic = result['boundary'], result['displacement'], result['semantic']
+        row = [image] + [heatmap(c.numpy(), image) for c in result['high_res']]
         if args.relation_dir:
             row.append(colorize_label(load_label_png(osp.join(args.relation_dir, name + '.png'))))
         row += [heatmap(resized(boundary.numpy(), size)), resized(flow_to_rgb(displacement.numpy()), size),
                 overlay_label(image, semantic, alpha=0.6),
-                overlay_label(image, label_instances([x['mask'] for x in full['instances']], size), alpha=0.6)]
+                overlay_label(image, label_instances([x['mask'] for x in result['instances']], size), alpha=0.6)]
         cv2.imwrite(osp.join(args.out_dir, f'{name}.png'), make_grid(row, ncols=len(row), pad=2)[..., ::-1])
     print(f'pictures written to {args.out_dir}')
 

@@ -2,9 +2,9 @@
 import warnings
 from typing import List
 
-from mmengine.registry import DefaultScope
 from mmaction.datasets import BaseActionDataset
 from mmaction.registry import DATASETS
+from mmengine.registry import DefaultScope
 
 from wsseg_mm.fileio.annotations import read_a2d_mat, scan_a2d
 from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS

@@ -9,7 +9,8 @@ from wsseg_mm.fileio.annotations import read_image_list
 from wsseg_mm.fileio.labels import CocoInstanceWriter, load_label_png
 
 
-def voc_instances_to_coco(voc_root: str, split: str, classes: Sequence[str], progress: bool = True) -> CocoInstanceWriter:
+def voc_instances_to_coco(voc_root: str, split: str, classes: Sequence[str],
+                          progress: bool = True) -> CocoInstanceWriter:
     """VOC ``SegmentationObject`` + ``SegmentationClass`` masks of one split as a COCO instance writer.
 
     Each instance's class is the majority class of its pixels in ``SegmentationClass``; VOC's void band
@@ -27,7 +28,8 @@ def voc_instances_to_coco(voc_root: str, split: str, classes: Sequence[str], pro
         objects = load_label_png(osp.join(voc_root, 'SegmentationObject', name + '.png'))
         semantic = load_label_png(osp.join(voc_root, 'SegmentationClass', name + '.png'))
         if objects.shape != semantic.shape:
-            raise ValueError(f'{name}: SegmentationObject {objects.shape} and SegmentationClass {semantic.shape} differ')
+            raise ValueError(f'{name}: SegmentationObject {objects.shape} and SegmentationClass {semantic.shape} '
+                             'differ')
         image_id = writer.add_image(name + '.jpg', *objects.shape)
         void = objects == 255
         for index in np.unique(objects):

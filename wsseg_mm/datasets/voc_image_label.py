@@ -5,12 +5,12 @@ from typing import List
 
 import numpy as np
 from mmengine.registry import DefaultScope
-
 from mmseg.registry import DATASETS
 from PIL import Image
 
 from wsseg_mm.fileio.annotations import read_image_list, read_voc_object_names
 from wsseg_mm.metainfo import VOC_CLASSES, VOC_PALETTE
+
 from .seg_base import OwnClassesSegDataset
 
 

@@ -3,10 +3,10 @@ import os.path as osp
 from typing import List
 
 from mmengine.registry import DefaultScope
-
 from mmseg.registry import DATASETS
 
 from wsseg_mm.metainfo import VOC_CLASSES, VOC_PALETTE
+
 from .seg_base import OwnClassesSegDataset
 
 
@@ -19,8 +19,8 @@ class VOCScribbleDataset(OwnClassesSegDataset):
 
     Args:
         scribble_suffix (str): suffix of the scribble files.
-        **kwargs: :class:`OwnClassesSegDataset` (mmseg ``BaseSegDataset``) arguments; ``data_prefix`` takes ``img_path``,
-            ``scribble_path`` and optionally ``seg_map_path``.
+        **kwargs: :class:`OwnClassesSegDataset` (mmseg ``BaseSegDataset``) arguments; ``data_prefix`` takes
+            ``img_path``, ``scribble_path`` and optionally ``seg_map_path``.
     """
     METAINFO = dict(classes=VOC_CLASSES, palette=VOC_PALETTE[:len(VOC_CLASSES)])
 

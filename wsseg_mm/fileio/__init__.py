@@ -6,10 +6,25 @@
 * :mod:`.matlab`: the one MATLAB reader (v7.3 / HDF5 and v5);
 * :mod:`.proposals`: MCG ``.mat`` and COCO-RLE mask proposals.
 """
-from .annotations import (read_a2d_mat, read_a2d_videoset, read_image_list, read_scribbles, read_voc_object_names,
-                          scan_a2d)
-from .labels import (CocoInstanceWriter, atomic_save_npz, atomic_write_bytes, decode_mask, encode_mask,
-                     load_coco_instances, load_label_png, merge_coco, save_label_png)
+from .annotations import (
+                          read_a2d_mat,
+                          read_a2d_videoset,
+                          read_image_list,
+                          read_scribbles,
+                          read_voc_object_names,
+                          scan_a2d,
+)
+from .labels import (
+                          CocoInstanceWriter,
+                          atomic_save_npz,
+                          atomic_write_bytes,
+                          decode_mask,
+                          encode_mask,
+                          load_coco_instances,
+                          load_label_png,
+                          merge_coco,
+                          save_label_png,
+)
 from .matlab import read_mat
 from .proposals import load_mcg_proposals, load_rle_proposals
 

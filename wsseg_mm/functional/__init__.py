@@ -1,15 +1,48 @@
 """The algorithms as plain torch / numpy functions (no registry, no config); shapes are in each docstring."""
-from .affinity import (boundary_to_affinity, line_offsets, pairwise_affinity, path_offsets,
-                       propagate_by_random_walk, propagate_by_random_walk_dense)
-from .box_masks import (box_fill, box_to_mask, grabcut_in_box, instances_to_semantic, refine_with_proposals,
-                        skimage_mask_proposals, threshold_attribution)
+from .affinity import (
+                       boundary_to_affinity,
+                       line_offsets,
+                       pairwise_affinity,
+                       path_offsets,
+                       propagate_by_random_walk,
+                       propagate_by_random_walk_dense,
+)
+from .box_masks import (
+                       box_fill,
+                       box_to_mask,
+                       grabcut_in_box,
+                       instances_to_semantic,
+                       refine_with_proposals,
+                       skimage_mask_proposals,
+                       threshold_attribution,
+)
 from .cam import cams_to_semantic, class_activation_maps, normalize_cams
 from .crf import dense_crf_labels, dense_crf_probs
 from .instance import find_centroids, instance_map, refine_displacement
 from .irnet_loss import irnet_losses, relation_pairs
-from .label_synthesis import (instances_from_semantic, propagate_cams, semantic_from_random_walk,
-                              synthesize_irnet_labels)
-from .metrics import (average_best_overlap, confusion_matrix, instance_ap, iou_from_confusion, mask_iou, miou)
+from .label_synthesis import instances_from_semantic, propagate_cams, semantic_from_random_walk, synthesize_irnet_labels
+from .metrics import average_best_overlap, confusion_matrix, instance_ap, iou_from_confusion, mask_iou, miou
+from .psi import (
+                       SLD_BASE_RADIUS,
+                       SLD_LABEL_OFFSET,
+                       SLD_STEEPNESS,
+                       SLDDecisions,
+                       cpp_aggregate,
+                       cpp_aggregate_dense,
+                       cpp_neighbours,
+                       cpp_stride,
+                       decode_sld_labels,
+                       encode_sld_labels,
+                       sld_decide,
+                       sld_expand,
+                       sld_loss,
+                       sld_radius,
+                       sld_regions,
+                       sld_statistics,
+                       sld_threshold,
+                       smoothness_l1,
+                       soft_binarize,
+)
 from .relation import mine_inter_pixel_relations
 
 __all__ = [
@@ -20,5 +53,8 @@ __all__ = [
     'synthesize_irnet_labels', 'confusion_matrix', 'iou_from_confusion', 'miou', 'mask_iou', 'instance_ap',
     'average_best_overlap', 'mine_inter_pixel_relations', 'box_to_mask', 'box_fill', 'grabcut_in_box',
     'skimage_mask_proposals', 'refine_with_proposals',
-    'instances_to_semantic', 'threshold_attribution'
+    'instances_to_semantic', 'threshold_attribution', 'cpp_stride', 'cpp_neighbours', 'cpp_aggregate',
+    'cpp_aggregate_dense', 'sld_radius', 'sld_regions', 'sld_statistics', 'sld_threshold', 'soft_binarize',
+    'sld_decide', 'sld_expand', 'sld_loss', 'smoothness_l1', 'SLDDecisions', 'SLD_STEEPNESS', 'SLD_BASE_RADIUS',
+    'SLD_LABEL_OFFSET', 'encode_sld_labels', 'decode_sld_labels'
 ]

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 import torch.nn.functional as F
+from mmdet.structures.bbox import bbox_overlaps
 from torch import Tensor
 
 from .box_masks import box_to_mask, threshold_attribution
@@ -62,13 +63,14 @@ def jitter_boxes(boxes: Tensor, num_proposals: int, ratio: float = 0.3, generato
 
 
 def box_iou(boxes_a: Tensor, boxes_b: Tensor) -> Tensor:
-    """Element-wise IoU of (..., 4) boxes with (..., 4) boxes (broadcast)."""
-    lt = torch.maximum(boxes_a[..., :2], boxes_b[..., :2])
-    rb = torch.minimum(boxes_a[..., 2:], boxes_b[..., 2:])
-    inter = (rb - lt).clamp(min=0).prod(-1)
-    area_a = (boxes_a[..., 2:] - boxes_a[..., :2]).clamp(min=0).prod(-1)
-    area_b = (boxes_b[..., 2:] - boxes_b[..., :2]).clamp(min=0).prod(-1)
-    return inter / (area_a + area_b - inter).clamp(min=1e-12)
+    """Element-wise IoU of (..., 4) boxes ``(x1, y1, x2, y2)`` with (..., 4) boxes (broadcast).
+
+    mmdet's aligned :func:`~mmdet.structures.bbox.bbox_overlaps` (no +1 pixel: width ``x2 - x1``), the boxes
+    first broadcast to one shape and flattened; (..., ) result.
+    """
+    boxes_a, boxes_b = torch.broadcast_tensors(torch.as_tensor(boxes_a), torch.as_tensor(boxes_b))
+    shape = boxes_a.shape[:-1]
+    return bbox_overlaps(boxes_a.reshape(-1, 4), boxes_b.reshape(-1, 4), is_aligned=True).reshape(shape)
 
 
 def select_positives(pred_boxes: Tensor, pred_labels: Tensor, gt_boxes: Tensor, gt_labels: Tensor,
@@ -90,7 +92,7 @@ def select_positives(pred_boxes: Tensor, pred_labels: Tensor, gt_boxes: Tensor, 
     Returns:
         B index tensors into the P proposals, each sorted by decreasing IoU; empty when there is no positive.
     """
-    ious = box_iou(pred_boxes, gt_boxes[:, None])  # (B, P)
+    ious = bbox_overlaps(pred_boxes, gt_boxes[:, None])[..., 0]  # (B, P, 1) -> (B, P)
     match = pred_labels == gt_labels[:, None]
     positives = []
     for b in range(gt_boxes.shape[0]):
@@ -169,10 +171,11 @@ def bbam_objective(masks: Sequence[Tensor], deltas: Tensor, ref_deltas: Tensor, 
 
 
 def attribution_to_mask(attribution: np.ndarray, box: Sequence[float], image: Optional[np.ndarray] = None,
-                        crf: Optional[dict] = None, fg_thr: float = 0.8, bg_thr: float = 0.2,
+                        crf: Optional[dict] = None, *, fg_thr: float, bg_thr: float,
                         normalize: bool = True) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Post-processing of a box's attribution map (Sec. 3.3): zero outside the box, scale to a maximum of 1,
-    optional dense CRF, then foreground above ``fg_thr`` (0.8), ignore between ``bg_thr`` (0.2) and ``fg_thr``.
+    optional dense CRF, then foreground above ``fg_thr``, ignore between ``bg_thr`` and ``fg_thr`` (the paper's
+    values, 0.8 and 0.2, are the defaults of :data:`wsseg_mm.apis.bbam.BBAM_DEFAULTS`).
 
     Args:
         attribution: (H, W) attribution at the image's resolution, values in [0, 1].

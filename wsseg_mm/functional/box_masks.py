@@ -315,8 +315,7 @@ def instances_to_semantic(masks: Sequence[np.ndarray],
     return out
 
 
-def threshold_attribution(attr: np.ndarray, fg_thr: float = 0.8,
-                          bg_thr: float = 0.2) -> Tuple[np.ndarray, np.ndarray]:
+def threshold_attribution(attr: np.ndarray, fg_thr: float, bg_thr: float) -> Tuple[np.ndarray, np.ndarray]:
     """Split an attribution map (e.g. BBAM's) into foreground and undecided pixels.
 
     Args:

@@ -27,14 +27,15 @@ def _argmax_with_background(scores: Tensor, bg_threshold: float) -> Tensor:
     return F.pad(scores, (0, 0, 0, 0, 1, 0), value=bg_threshold).argmax(0)
 
 
-def propagate_cams(cams: Tensor, boundary: Tensor, size, radius: int = 5, beta: float = 10,
-                   exp_times: int = 8) -> Tensor:
+def propagate_cams(cams: Tensor, boundary: Tensor, size, *, radius: int, beta: float, exp_times: int) -> Tensor:
     """CAMs propagated by the boundary-driven random walk (Eq. 12-13), upsampled and divided by their maximum.
 
     Args:
         cams: (C, h, w) maps on the stride-4 grid.
         boundary: (h, w) class-boundary map.
         size: (H, W) image size.
+        radius, beta, exp_times: the walk (:func:`propagate_by_random_walk`; the paper's 5, 10, 8 are the defaults
+            of :data:`wsseg_mm.apis.irnet.DEFAULT_LABEL_SYNTHESIS`).
 
     Returns:
         (C, H, W) scores with maximum 1 over all channels (as the authors' code normalises).
@@ -51,8 +52,9 @@ def semantic_from_scores(scores: Tensor, labels: Sequence[int], bg_threshold: fl
 
 
 def semantic_from_random_walk(cams: Tensor, labels: Sequence[int], boundary: Tensor, size,
-                              bg_threshold: float = 0.25, **walk) -> np.ndarray:
-    """Semantic pseudo label "CAM + class boundary": propagated CAMs, argmax against ``bg_threshold``.
+                              bg_threshold: float, **walk) -> np.ndarray:
+    """Semantic pseudo label "CAM + class boundary": propagated CAMs (``walk``: the keyword arguments of
+    :func:`propagate_cams`), argmax against ``bg_threshold``.
 
     Returns:
         (H, W) uint8 class indices.
@@ -120,7 +122,7 @@ def instance_wise_cams(cams: Tensor, instances: np.ndarray) -> Tensor:
 
 
 def synthesize_irnet_labels(cams: Tensor, labels: Sequence[int], boundary: Tensor, displacement: Tensor, size,
-                            bg_threshold: float = 0.25, iterations: int = 100, centroid_threshold: float = 2.5,
+                            *, bg_threshold: float, iterations: int, centroid_threshold: float,
                             min_fragment_ratio: float = 0.01, **walk) -> Dict:
     """Full IRNet pseudo labels: instance map from the displacement field (Eq. 10, 14-15), instance-wise CAMs
     (Eq. 11) propagated by the random walk (Eq. 12-13), argmax over (class, instance) against ``bg_threshold``.
@@ -130,6 +132,9 @@ def synthesize_irnet_labels(cams: Tensor, labels: Sequence[int], boundary: Tenso
         boundary: (h, w); displacement: (2, h', w') (dy, dx) on the stride-4 grid, or on a finer grid (an image
             resized before IRNet), whose instance map is then brought to (h, w) by nearest-neighbour resizing.
         size: (H, W) image size.
+        bg_threshold, iterations, centroid_threshold: background score, displacement refinement steps and
+            centroid radius (:func:`instance_map`); ``walk``: the keyword arguments of :func:`propagate_cams`.
+            The paper's values are the defaults of :data:`wsseg_mm.apis.irnet.DEFAULT_LABEL_SYNTHESIS`.
 
     Returns:
         ``semantic`` (H, W) uint8 and ``instances``: list of ``dict(mask, label, score)``; each instance is a

@@ -1,4 +1,5 @@
-"""Segmentation metrics as plain numpy functions (no registry, no torch).
+"""Segmentation metrics as plain numpy functions (no registry); the VOC AP of a precision / recall curve is
+mmdet's :func:`~mmdet.evaluation.functional.average_precision`.
 
 Shape legend used in the docstrings:
 
@@ -13,6 +14,7 @@ segmentation follows the SDS / VOC protocol (AP^r, Hariharan et al. 2014): mask 
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
+from mmdet.evaluation.functional import average_precision
 
 from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS, A2D_PAIR_IDS, A2D_SEG_CLASSES
 
@@ -43,6 +45,9 @@ def confusion_matrix(pred: np.ndarray, gt: np.ndarray, num_classes: int, ignore_
     for a false negative that is not at the same time a false positive of some other class, so such a pixel
     can only be dropped (it then counts neither as FN nor as FP). Map them to a class first (e.g. IRNet maps
     unconfident pseudo-label pixels to background) when they must be penalised.
+
+    Kept by hand on purpose: mmseg's IoUMetric sums per-class areas, and A2D's actor / action scores need the
+    full matrix to merge classes (:func:`a2d_scores`); its scores agree with IoUMetric's (tests/test_metrics.py).
     """
     pred = np.asarray(pred)
     gt = np.asarray(gt)
@@ -109,6 +114,8 @@ def mask_iou(masks_a: np.ndarray, masks_b: np.ndarray, ignore: Optional[np.ndarr
 
     Returns:
         (N, M) float64 IoU; 0 for a pair whose union is empty.
+
+    Kept by hand on purpose: pycocotools' ``maskUtils.iou`` has no void pixels, only whole crowd regions.
     """
     masks_a = np.asarray(masks_a, dtype=bool)
     masks_b = np.asarray(masks_b, dtype=bool)
@@ -143,22 +150,6 @@ def image_mask_ious(preds: Sequence[dict], gts: Sequence[dict]) -> List[np.ndarr
     return [mask_iou(p['masks'], g['masks'], g.get('ignore')) for p, g in zip(preds, gts)]
 
 
-def _voc_ap(recall: np.ndarray, precision: np.ndarray, use_07_metric: bool) -> float:
-    """Area under a precision/recall curve (both (K,), ordered by decreasing score).
-
-    VOC2010+: exact area under the curve made monotone (precision at recall r = max precision at
-    recall >= r). VOC2007: mean of that interpolated precision at recall 0, 0.1, ..., 1.
-    """
-    if use_07_metric:
-        points = [precision[recall >= t].max() if np.any(recall >= t) else 0.0 for t in np.linspace(0, 1, 11)]
-        return float(np.mean(points))
-    mrec = np.concatenate([[0.0], recall, [1.0]])
-    mpre = np.concatenate([[0.0], precision, [0.0]])
-    mpre = np.maximum.accumulate(mpre[::-1])[::-1]
-    step = np.flatnonzero(mrec[1:] != mrec[:-1])
-    return float(np.sum((mrec[step + 1] - mrec[step]) * mpre[step + 1]))
-
-
 def instance_ap(preds: Sequence[dict],
                 gts: Sequence[dict],
                 num_classes: int,
@@ -184,6 +175,9 @@ def instance_ap(preds: Sequence[dict],
     Per class, all predictions of the dataset are visited by decreasing score (a stable sort: ties keep
     image / index order); each is a true positive if some still unmatched ground truth of that class in its
     image has IoU >= ``iou_thr`` (the highest such one is then consumed), otherwise a false positive.
+    This matching is kept by hand on purpose: mmdet's ``eval_map`` takes boxes (no masks, no void) and counts a
+    detection whose best ground truth is already taken as a false positive. The area under the curve is mmdet's
+    ``average_precision``.
     """
     if ious is None:
         ious = image_mask_ious(preds, gts)
@@ -216,7 +210,10 @@ def instance_ap(preds: Sequence[dict],
         tp_cum = np.cumsum(tp)
         recall = tp_cum / num_gt
         precision = tp_cum / np.arange(1, len(tp) + 1)
-        per_class[cls] = _voc_ap(recall, precision, use_07_metric)
+        # mmdet's VOC AP: 'area' is the VOC2010+ area under the monotone curve, '11points' the VOC2007 mean of
+        # the max precision at recall >= 0, 0.1, ..., 1 (thresholds np.arange(0, 1.001, 0.1), bitwise equal to
+        # np.linspace(0, 1, 11)); it returns float32, i.e. within 1e-7 of a float64 sum.
+        per_class[cls] = float(average_precision(recall, precision, '11points' if use_07_metric else 'area'))
     has_gt = ~np.isnan(per_class)
     ap = float(per_class[has_gt].mean()) if has_gt.any() else float('nan')
     return dict(ap=ap, per_class=per_class)

@@ -48,8 +48,9 @@ def _crf_argmax(image: np.ndarray, cams: np.ndarray, keys: np.ndarray, backgroun
 def mine_inter_pixel_relations(image: np.ndarray,
                                cams: np.ndarray,
                                labels: np.ndarray,
-                               fg_threshold: float = 0.30,
-                               bg_threshold: float = 0.05,
+                               *,
+                               fg_threshold: float,
+                               bg_threshold: float,
                                crf_cfg: Optional[dict] = None) -> np.ndarray:
     """Confident foreground / background / unknown label map from CAMs (IRNet Sec. 4.2).
 

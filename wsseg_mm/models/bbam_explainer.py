@@ -16,8 +16,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..functional.bbam import (adaptive_stride, bbam_objective, jitter_boxes, perturb_image, select_positives,
-                               upsample_mask)
+from ..functional.bbam import (
+    adaptive_stride,
+    bbam_objective,
+    jitter_boxes,
+    perturb_image,
+    select_positives,
+    upsample_mask,
+)
 
 __all__ = ['BBAMExplainer']
 

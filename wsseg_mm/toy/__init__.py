@@ -13,13 +13,21 @@ action can only be told from their motion.
 
 A generator, not a dataset: nothing here is registered; the datasets of :mod:`wsseg_mm.datasets` read its output.
 """
+from .miniature import generate_real_miniature
 from .scenes import render_object_image, render_toy_image
 from .scribbles import sample_scribbles
 from .videos import render_toy_video
-from .writers import (generate_a2d_videos, generate_object_images, generate_toy_benchmark, generate_voc_images,
-                      sample_rng, write_a2d_mat)
+from .writers import (
+                      generate_a2d_videos,
+                      generate_object_images,
+                      generate_toy_benchmark,
+                      generate_voc_images,
+                      sample_rng,
+                      write_a2d_mat,
+)
 
 __all__ = [
     'render_toy_image', 'render_object_image', 'sample_scribbles', 'render_toy_video', 'sample_rng',
-    'generate_voc_images', 'generate_object_images', 'generate_a2d_videos', 'generate_toy_benchmark', 'write_a2d_mat'
+    'generate_voc_images', 'generate_object_images', 'generate_a2d_videos', 'generate_toy_benchmark', 'write_a2d_mat',
+    'generate_real_miniature'
 ]

@@ -6,8 +6,8 @@ from typing import List, Sequence, Tuple
 import cv2
 import numpy as np
 
-from wsseg_mm.metainfo import TOY_CLASSES
 from wsseg_mm.functional.instance import same_class_masks_touch
+from wsseg_mm.metainfo import TOY_CLASSES
 
 from .shapes import ToyShape, paint_object, random_colors, random_shape, shape_mask
 

@@ -6,8 +6,6 @@ import numpy as np
 
 from wsseg_mm.metainfo import TOY_CLASSES
 
-
-
 # ------------------------------------------------------------------------------------------------------- scribbles
 _TURNS = np.array([0.0] + [sign * k * 0.25 for k in range(1, 9) for sign in (1, -1)])  # preferred first
 

@@ -6,7 +6,6 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-
 # A class is a shape plus a texture family; 'hexagon' only exists in the videos (the A2D 'dog').
 SHAPE_TEXTURES: Dict[str, str] = {
     'disc': 'stripes', 'square': 'checker', 'triangle': 'dots', 'star': 'rings', 'cross': 'grid',

@@ -5,6 +5,7 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS, A2D_VALID_PAIRS
+
 from .scenes import fill_polygon, finish_image, irregular_ellipse, render_background, visible_masks
 from .shapes import ToyShape, paint_object, random_colors, random_shape, shape_mask
 

@@ -15,6 +15,7 @@ from PIL import Image
 from tqdm import tqdm
 
 from wsseg_mm.metainfo import TOY_CLASSES, VOC_PALETTE, a2d_id_to_label
+
 from .scenes import mask_bbox, render_object_image, render_toy_image
 from .scribbles import sample_scribbles
 from .videos import VIDEO_ACTIONS, render_toy_video

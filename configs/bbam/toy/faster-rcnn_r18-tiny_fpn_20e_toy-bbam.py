@@ -1,6 +1,7 @@
 # BBAM on the toy benchmark: the stock toy Faster R-CNN (from scratch) and, after training, BBAMHook.
 #   python tools/train.py configs/bbam/toy/faster-rcnn_r18-tiny_fpn_20e_toy-bbam.py
-#   python tools/bbam.py configs/bbam/toy/faster-rcnn_r18-tiny_fpn_20e_toy-bbam.py work_dirs/bbam_toy/detector/epoch_20.pth
+#   python tools/bbam.py configs/bbam/toy/faster-rcnn_r18-tiny_fpn_20e_toy-bbam.py \
+#       $(cat work_dirs/bbam_toy/detector/last_checkpoint)
 _base_ = ['../../toy/faster-rcnn_r18-tiny_fpn_20e_toy-boxes.py']
 bbam_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -1,6 +1,6 @@
-# The toy Mask R-CNN of IRNet trained on BBAM's toy instance pseudo labels instead: 0/1/2 masks (background /
-# foreground / ignore) and the ignore-aware mask head with seed growing.
-_base_ = ['../../irnet/toy/mask-rcnn_r18-tiny_fpn_20e_toy-irnet.py']
+# The toy Mask R-CNN trained on BBAM's toy instance pseudo labels: 0/1/2 masks (background / foreground / ignore)
+# and the ignore-aware mask head with seed growing.
+_base_ = ['../../toy/mask-rcnn_r18-tiny_fpn_20e_toy-pseudo.py']
 model = dict(roi_head=dict(mask_head=dict(type='IgnoreFCNMaskHead')))
 pipeline = [
     dict(type='LoadImageFromFile'),

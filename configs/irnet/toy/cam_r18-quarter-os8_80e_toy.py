@@ -4,7 +4,10 @@
 # as the VOC config starts from ImageNet weights; `--cfg-options model.backbone.init_cfg=None` trains from scratch.
 _base_ = ['../cam_r50-os16_5e_voc12aug.py', '../../_base_/datasets/toy_metainfo.py']
 work_dir = 'work_dirs/irnet_toy/cam'
-pretrained = 'work_dirs/irnet_toy/pretrain/epoch_8.pth'
+# The pretraining stage's last checkpoint (`last://WORK_DIR` reads the `last_checkpoint` file mmengine writes there,
+# so no epoch number of another stage's schedule is baked in); `--cfg-options model.backbone.init_cfg.checkpoint=...`
+# points it elsewhere.
+pretrained = 'last://work_dirs/irnet_toy/pretrain'
 num_classes = 7
 crop_size = (128, 128)
 # The toy CAMs are flatter than ImageNet-pretrained ones on VOC (their best background score is 0.6, not 0.15):

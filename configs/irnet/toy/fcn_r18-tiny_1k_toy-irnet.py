@@ -1,23 +1,5 @@
 # The demo's stock FCN trained on IRNet's semantic pseudo labels of the toy train images instead of scribbles,
 # scored on the toy val masks.
-_base_ = ['../../toy/fcn_r18-tiny_1k_toy-scribble.py']
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=(128, 128), ratio_range=(0.75, 1.5), keep_ratio=True),
-    dict(type='RandomCrop', crop_size=(128, 128)),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs'),
-]
-train_dataloader = dict(
-    dataset=dict(
-        _delete_=True,
-        type='BaseSegDataset',
-        data_root='data/toy/VOCdevkit/VOC2012',
-        metainfo=dict(classes=('background', 'disc', 'square', 'triangle', 'star', 'cross', 'ring')),
-        data_prefix=dict(img_path='JPEGImages', seg_map_path='irnet/pseudo/sem'),
-        img_suffix='.jpg',
-        seg_map_suffix='.png',
-        ann_file='ImageSets/Segmentation/train.txt',
-        pipeline=train_pipeline))
+_base_ = ['../../toy/fcn_r18-tiny_1k_toy-pseudo.py']
+train_dataloader = dict(dataset=dict(data_prefix=dict(img_path='JPEGImages', seg_map_path='irnet/pseudo/sem')))
 work_dir = 'work_dirs/irnet_toy/fcn_on_pseudo'

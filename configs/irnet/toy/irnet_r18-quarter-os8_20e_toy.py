@@ -2,7 +2,8 @@
 # ImageNet (pretrain_r18-quarter-os8_8e_toy-objects.py), as the VOC config freezes ImageNet weights.
 _base_ = ['../irnet_r50-os16_3e_voc12aug.py', '../../_base_/datasets/toy_metainfo.py']
 work_dir = 'work_dirs/irnet_toy/irnet'
-pretrained = 'work_dirs/irnet_toy/pretrain/epoch_8.pth'
+# The pretraining stage's last checkpoint, as in cam_r18-quarter-os8_80e_toy.py.
+pretrained = 'last://work_dirs/irnet_toy/pretrain'
 crop_size = (128, 128)
 model = dict(
     data_preprocessor=dict(size=crop_size),
@@ -20,8 +21,9 @@ train_pipeline = [
 toy_dataset = dict(data_root={{_base_.toy_voc_root}}, metainfo=dict(classes={{_base_.toy_classes}}),
                    ann_file='ImageSets/Segmentation/train.txt')
 train_dataloader = dict(batch_size=16, num_workers=2, dataset=dict(**toy_dataset, pipeline=train_pipeline))
-label_dataloader = dict(dataset=dict(**toy_dataset, pipeline=[dict(type='LoadImageFromFile'),
-                                                      dict(type='PackWeakSegInputs', num_classes={{_base_.toy_num_classes}})]))
+label_pipeline = [dict(type='LoadImageFromFile'),
+                  dict(type='PackWeakSegInputs', num_classes={{_base_.toy_num_classes}})]
+label_dataloader = dict(dataset=dict(**toy_dataset, pipeline=label_pipeline))
 max_epochs = 20
 train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 # lr 0.1 (the paper's, for ImageNet features) leaves the displacement branch at a constant field over the toy's

@@ -1,4 +1,7 @@
-"""Loading transforms for weak labels: scribbles and A2D actor-action masks (mmseg scope)."""
+"""Loading transforms for weak labels: scribbles (PSI's diffused labels too) and A2D actor-action masks (mmseg
+scope)."""
+import json
+import os.path as osp
 from typing import Optional, Sequence
 
 import cv2
@@ -7,6 +10,8 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
 from wsseg_mm.fileio.annotations import read_a2d_mat, read_scribbles
+from wsseg_mm.fileio.labels import load_label_png
+from wsseg_mm.functional.psi import encode_sld_labels
 from wsseg_mm.metainfo import a2d_id_to_label
 
 
@@ -77,6 +82,81 @@ class LoadScribbleAnnotation(BaseTransform):
 
     def __repr__(self) -> str:
         return f'{type(self).__name__}(stroke_width={self.stroke_width}, key={self.key!r})'
+
+
+@TRANSFORMS.register_module()
+class LoadSLDLabels(BaseTransform):
+    """Scribbles ``y_0`` and PSI's current labels ``y_t`` as ONE ``gt_seg_map`` of label codes.
+
+    mmcv's geometric transforms (resize, crop, flip, rotate) move ``gt_seg_map`` with nearest interpolation and
+    pad it with 255, so both label maps travel as one: ``c`` on a scribble, ``c + 128`` on a pixel that only
+    the SLD labels give to ``c``, 255 elsewhere (:func:`~wsseg_mm.functional.psi.encode_sld_labels`).
+    :class:`~wsseg_mm.models.PSISegmentor` decodes them.
+
+    The SLD labels of step ``t`` are ``{sld_dir}/step_{t}/<name>.png`` (a label PNG, class indices, 255 =
+    unlabelled; ``<name>`` is the image's file name without extension); an image without one trains on its
+    scribbles alone. ``t`` is ``step`` of ``{sld_dir}/state.json`` (``{"step": t}``), read at every call so
+    that a hook may advance it during training, else the ``step`` argument.
+
+    Required keys: ``scribble_path``, ``img_path``, ``img_shape`` (or ``ori_shape``), ``classes`` (unless given
+    here). Added keys: ``gt_seg_map`` (appended to ``seg_fields``), ``sld_step`` (pack it with
+    ``PackWeakSegInputs(meta_keys=...)`` to set the radius of ``Omega_c`` per image).
+
+    Args:
+        sld_dir (str, optional): folder of the SLD steps; None: scribbles only.
+        step (int): the step without ``state.json``.
+        stroke_width (int): thickness of the rasterised strokes in pixels.
+        classes (Sequence[str], optional): class names; defaults to the dataset's (``results['classes']``).
+        ignore_index (int): label of unlabelled pixels.
+    """
+
+    def __init__(self, sld_dir: Optional[str] = None, step: int = 0, stroke_width: int = 3,
+                 classes: Optional[Sequence[str]] = None, ignore_index: int = 255) -> None:
+        if stroke_width < 1:
+            raise ValueError(f'stroke_width must be >= 1, got {stroke_width}')
+        if step < 0:
+            raise ValueError(f'step must be >= 0, got {step}')
+        self.sld_dir = sld_dir
+        self.step = step
+        self.stroke_width = stroke_width
+        self.classes = tuple(classes) if classes is not None else None
+        self.ignore_index = ignore_index
+
+    def current_step(self) -> int:
+        """``step`` of ``{sld_dir}/state.json`` when that file exists, else the ``step`` argument."""
+        state = osp.join(self.sld_dir, 'state.json') if self.sld_dir else None
+        if state is None or not osp.exists(state):
+            return self.step
+        try:
+            with open(state) as f:
+                return int(json.load(f)['step'])
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise ValueError(f'{state}: cannot read the SLD step ({err!r})') from None
+
+    def transform(self, results: dict) -> dict:
+        classes = self.classes or results.get('classes')
+        if classes is None:
+            raise KeyError('LoadSLDLabels needs class names (the dataset adds results["classes"])')
+        shape = results.get('img_shape') or results['ori_shape']
+        path = results['scribble_path']
+        scribbles = rasterise_scribbles(read_scribbles(path), tuple(classes), shape[:2], self.stroke_width,
+                                        self.ignore_index, source=path)
+        step, labels = self.current_step(), None
+        if self.sld_dir:
+            name = osp.splitext(osp.basename(results.get('img_path') or path))[0]
+            label_path = osp.join(self.sld_dir, f'step_{step}', name + '.png')
+            if osp.exists(label_path):
+                labels = load_label_png(label_path)
+                if labels.shape != scribbles.shape:
+                    raise ValueError(f'{label_path}: label map of shape {labels.shape}, the image is '
+                                     f'{scribbles.shape}')
+        results['gt_seg_map'] = encode_sld_labels(scribbles, labels, self.ignore_index)
+        results['sld_step'] = step
+        results.setdefault('seg_fields', []).append('gt_seg_map')
+        return results
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}(sld_dir={self.sld_dir!r}, step={self.step}, stroke_width={self.stroke_width})'
 
 
 def a2d_label_map(masks: np.ndarray, ids: np.ndarray) -> np.ndarray:

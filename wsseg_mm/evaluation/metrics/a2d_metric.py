@@ -9,8 +9,8 @@ from mmengine.structures import BaseDataElement
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
-from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS, A2D_SEG_CLASSES
 from wsseg_mm.functional.metrics import a2d_scores, confusion_matrix
+from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS, A2D_SEG_CLASSES
 
 _LEVEL_CLASSES = dict(
     actor=('background', ) + A2D_ACTORS,

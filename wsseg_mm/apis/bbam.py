@@ -1,16 +1,21 @@
-"""BBAM pseudo-label generation over a dataset: what ``BBAMHook`` runs after training and ``tools/bbam.py`` runs
-from a checkpoint.
+"""BBAM (Lee et al., CVPR 2021) pseudo masks from boxes: the library API that ``BBAMHook`` runs after training,
+``tools/bbam.py`` runs from a checkpoint, and the benchmark and the pictures reuse.
 
 Two stages per image, each resumable on its own:
 
-1. ``attributions/<name>.npz``: the attribution map of every box at the image's original resolution
-   (float16), the boxes (original pixels), labels, positives and timing. The expensive part.
-2. ``instances/<name>.json`` (a one-image COCO fragment) and ``semantic/<name>.png``: post-processing (box,
-   CRF, thresholds, optional mask proposals). Cheap, and re-run from the saved maps when only the
-   post-processing settings change (the benchmark's CRF / proposal ablations).
+1. :func:`explain_sample`, saved as ``attributions/<name>.npz``: the attribution map of every box at the image's
+   original resolution (float16), the boxes (original pixels), labels, positives and timing. The expensive part.
+2. :func:`bbam_image_labels`, saved as ``instances/<name>.json`` (a one-image COCO fragment) and
+   ``semantic/<name>.png``: post-processing (box, CRF, thresholds, optional mask proposals). Cheap, and re-run
+   from the saved maps when only the post-processing settings change (the benchmark's CRF / proposal ablations).
 
-At the end rank 0 merges the fragments, in dataset order, into ``instances.json`` and writes ``summary.json``.
+:func:`generate_bbam_pseudo_labels` runs both over a dataset; at the end rank 0 merges the fragments, in dataset
+order, into ``instances.json`` and writes ``summary.json``.
+
+The settings have one home, :data:`BBAM_DEFAULTS`; a config sets them in its ``BBAMHook`` entry of
+``custom_hooks``, which :func:`bbam_settings` reads as plain settings (no hook is built).
 """
+import copy
 import json
 import os
 import os.path as osp
@@ -24,15 +29,84 @@ import torch.nn.functional as F
 from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 
-from wsseg_mm.fileio.labels import (CocoInstanceWriter, atomic_save_npz, atomic_write_bytes, merge_coco,
-                                      save_label_png)
-from ..functional.bbam import attribution_to_mask
+from wsseg_mm.fileio.labels import atomic_save_npz, atomic_write_bytes, save_label_png
 from wsseg_mm.fileio.proposals import load_mcg_proposals, load_rle_proposals
+
+from ..functional.bbam import attribution_to_mask
 from ..functional.box_masks import box_to_mask, instances_to_semantic, refine_with_proposals, skimage_mask_proposals
 from ..models.bbam_explainer import BBAMExplainer
-from .per_image import image_name, preprocess_one, read_rgb, run_per_image
+from .common import image_name, merge_coco_fragments, preprocess_one, read_rgb, run_per_image, write_coco_fragment
 
-__all__ = ['load_sample', 'load_proposals', 'load_attributions', 'explain_sample', 'postprocess_image', 'generate_bbam_pseudo_labels', 'merge_bbam_outputs']
+__all__ = [
+    'BBAM_DEFAULTS', 'merge_bbam_settings', 'bbam_settings', 'bbam_dataset_cfg', 'build_bbam_dataset',
+    'check_bbam_proposals', 'load_sample', 'image_seed', 'explain_sample', 'load_proposals', 'load_attributions',
+    'postprocess_image', 'semantic_from_instances', 'bbam_image_labels', 'generate_bbam_pseudo_labels',
+    'merge_bbam_outputs'
+]
+
+# Every BBAM setting and its default (the paper's thresholds: foreground above 0.8, undecided from 0.2):
+#   out_dir: output folder (None: {work_dir}/bbam); pipeline: the loading pipeline (image, boxes, resize, pack; no
+#   random augmentation; None: the training dataset's own); dataset: the dataset config to explain (None: the
+#   config's training set, unwrapped); explainer: keyword arguments of BBAMExplainer (its paper defaults); crf:
+#   keyword arguments of the dense CRF ({}: its defaults; None: no CRF); fg_thr / bg_thr: thresholds on the
+#   refined attribution; proposals: mask-proposal source (dict(type='skimage', ...), dict(type='mcg', dir=...),
+#   dict(type='rle', file=...) or None); seed: proposal-jitter seed; limit: only the first images (quick looks).
+BBAM_DEFAULTS = dict(out_dir=None, pipeline=None, dataset=None, explainer=dict(), crf=dict(), fg_thr=0.8, bg_thr=0.2,
+                     proposals=None, seed=0, limit=None)
+
+# dataset wrappers whose inner dataset is the one to explain (repeating it would explain images twice)
+_WRAPPERS = ('RepeatDataset', 'ClassBalancedDataset')
+
+
+def merge_bbam_settings(given: Optional[dict] = None) -> dict:
+    """``given`` over :data:`BBAM_DEFAULTS` (deep copies); unknown keys raise a ``TypeError`` naming them."""
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(BBAM_DEFAULTS))
+    if unknown:
+        raise TypeError(f'BBAM: unknown settings {unknown} (known: {sorted(BBAM_DEFAULTS)})')
+    settings = copy.deepcopy(BBAM_DEFAULTS)
+    settings.update(copy.deepcopy(given))
+    settings['explainer'] = dict(settings['explainer'] or {})
+    return settings
+
+
+def bbam_settings(cfg) -> dict:
+    """The settings of a config's ``BBAMHook`` entry in ``custom_hooks`` (over :data:`BBAM_DEFAULTS`), read as a
+    plain dict: no hook is built. A config without one gets the defaults."""
+    for entry in cfg.get('custom_hooks', None) or []:
+        kind = entry.get('type')
+        if kind == 'BBAMHook' or getattr(kind, '__name__', None) == 'BBAMHook':
+            return merge_bbam_settings({k: v for k, v in dict(entry).items() if k not in ('type', 'priority')})
+    return merge_bbam_settings()
+
+
+def bbam_dataset_cfg(train_dataset: dict, pipeline: Optional[Sequence[dict]] = None) -> dict:
+    """The training dataset config without repetition wrappers, with the BBAM pipeline (no augmentation)."""
+    cfg = copy.deepcopy(dict(train_dataset))
+    while cfg.get('type') in _WRAPPERS:
+        cfg = copy.deepcopy(dict(cfg['dataset']))
+    if cfg.get('type') == 'ConcatDataset':
+        raise ValueError('BBAM: the training set is a ConcatDataset; give BBAMHook(dataset=...) the one to explain')
+    if pipeline is not None:
+        cfg['pipeline'] = list(pipeline)
+    return cfg
+
+
+def build_bbam_dataset(cfg, settings: dict):
+    """The dataset to explain: ``settings['dataset']``, else the config's training set unwrapped with
+    ``settings['pipeline']``, built in the config's default scope."""
+    from mmengine.registry import DATASETS, DefaultScope
+    dataset_cfg = settings['dataset'] or bbam_dataset_cfg(cfg.train_dataloader.dataset, settings['pipeline'])
+    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
+        return DATASETS.build(dataset_cfg)
+
+
+def check_bbam_proposals(settings: dict) -> None:
+    """Fail early when the configured MCG proposal folder is missing."""
+    proposals = settings['proposals']
+    if proposals and proposals.get('type') == 'mcg' and not osp.isdir(proposals['dir']):
+        raise FileNotFoundError(f'BBAMHook: MCG proposal folder not found: {proposals["dir"]} (download MCG\'s '
+                                "per-image proposals, or set proposals=dict(type='skimage') or None)")
 
 
 def load_sample(dataset, index: int):
@@ -61,8 +135,8 @@ def image_seed(seed: int, name: str) -> int:
 
 
 def explain_sample(explainer: BBAMExplainer, sample: dict, seed: int = 0, batched: bool = True) -> dict:
-    """Attribution maps of one packed mmdet sample (``inputs`` + ``data_samples`` with ``gt_instances``), mapped
-    back to the original image.
+    """Stage 1 for one image: the attribution maps of one packed mmdet sample (``inputs`` + ``data_samples`` with
+    ``gt_instances``), mapped back to the original image.
 
     Returns:
         dict with ``attributions`` (B, H0, W0) float32, ``boxes`` (B, 4) in original pixels, ``labels`` (B, )
@@ -111,9 +185,8 @@ def load_proposals(cfg: Optional[dict], image: np.ndarray, name: str, file_name:
     raise ValueError(f'unknown proposal source {kind!r}: use skimage, mcg or rle')
 
 
-def postprocess_image(result: Dict[str, np.ndarray], image: np.ndarray, crf: Optional[dict] = dict(),
-                      fg_thr: float = 0.8, bg_thr: float = 0.2,
-                      proposals: Optional[np.ndarray] = None) -> List[dict]:
+def postprocess_image(result: Dict[str, np.ndarray], image: np.ndarray, crf: Optional[dict], fg_thr: float,
+                      bg_thr: float, proposals: Optional[np.ndarray] = None) -> List[dict]:
     """Instance pseudo masks of one image from its attribution maps.
 
     Returns:
@@ -124,7 +197,7 @@ def postprocess_image(result: Dict[str, np.ndarray], image: np.ndarray, crf: Opt
     for b, (attr, box, label) in enumerate(zip(result['attributions'], result['boxes'], result['labels'])):
         if result['num_positives'][b] == 0:
             continue
-        fg, ignore, _ = attribution_to_mask(attr.astype(np.float32), box, image, crf, fg_thr, bg_thr)
+        fg, ignore, _ = attribution_to_mask(attr.astype(np.float32), box, image, crf, fg_thr=fg_thr, bg_thr=bg_thr)
         if proposals is not None and len(proposals) and fg.any():
             refined = refine_with_proposals(fg, proposals, box)
             ignore = ignore & ~refined
@@ -148,43 +221,45 @@ def semantic_from_instances(instances: List[dict], result: Dict[str, np.ndarray]
     return instances_to_semantic(masks, labels, ignores, shape)
 
 
+def bbam_image_labels(result: Dict[str, np.ndarray], image: np.ndarray, settings: dict,
+                      proposals: Optional[np.ndarray] = None) -> dict:
+    """Stage 2 for one image: its pseudo labels from its attribution maps (:func:`explain_sample` or
+    :func:`load_attributions`) and the (H, W, 3) uint8 RGB original, post-processed with ``settings``' ``crf``,
+    ``fg_thr`` and ``bg_thr``, refined by ``proposals`` ((N, H, W) masks, :func:`load_proposals`) when given.
+
+    Returns:
+        ``dict(instances, semantic)``: :func:`postprocess_image`'s instances and the (H, W) uint8 semantic label.
+    """
+    instances = postprocess_image(result, image, settings['crf'], settings['fg_thr'], settings['bg_thr'], proposals)
+    return dict(instances=instances, semantic=semantic_from_instances(instances, result, image.shape[:2]))
+
+
 def load_attributions(path: str, keys: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
     """What :func:`generate_bbam_pseudo_labels` saved for an image (only ``keys`` when given)."""
     with np.load(path) as data:
         return {k: data[k] for k in (data.files if keys is None else keys)}
 
 
-def generate_bbam_pseudo_labels(detector: torch.nn.Module,
-                                dataset,
-                                out_dir: str,
-                                classes: Sequence[str],
-                                explainer: dict = dict(),
-                                crf: Optional[dict] = dict(),
-                                fg_thr: float = 0.8,
-                                bg_thr: float = 0.2,
-                                proposals: Optional[dict] = None,
-                                seed: int = 0,
-                                batched: bool = True,
-                                limit: Optional[int] = None) -> Optional[dict]:
+def generate_bbam_pseudo_labels(detector: torch.nn.Module, dataset, out_dir: str, settings: Optional[dict] = None,
+                                batched: bool = True) -> Optional[dict]:
     """Run BBAM over this rank's share of ``dataset`` and, on rank 0, merge the outputs.
 
     Args:
         detector: the trained detector (its weights are not changed).
         dataset: an mmdet dataset whose pipeline loads the image and boxes, resizes, and packs (the boxes must be
-            resized with the image: ``LoadAnnotations`` before ``Resize``).
+            resized with the image: ``LoadAnnotations`` before ``Resize``); its classes are the COCO categories.
         out_dir: where ``attributions/``, ``instances/``, ``semantic/``, ``instances.json`` go.
-        classes: the dataset's class names (COCO categories).
-        explainer: keyword arguments of :class:`BBAMExplainer`.
-        crf: keyword arguments of the dense CRF (``{}``: defaults), None to skip it.
-        fg_thr, bg_thr: thresholds on the (refined) attribution.
-        proposals: mask-proposal source, ``dict(type='skimage', ...)``, ``dict(type='mcg', dir=...)``,
-            ``dict(type='rle', file=...)`` or None.
-        limit: only the first ``limit`` images (benchmarks).
+        settings: over :data:`BBAM_DEFAULTS` (``explainer``, ``crf``, ``fg_thr``, ``bg_thr``, ``proposals``,
+            ``seed``, ``limit`` are used here), e.g. :func:`bbam_settings` of a config.
+        batched: optimise the boxes of an image together (False: one at a time, the reference of the speed-up).
 
     Returns:
         the summary on rank 0 (None elsewhere).
     """
-    bbam = BBAMExplainer(detector, **explainer)
+    settings = merge_bbam_settings(settings)
+    classes = dataset.metainfo['classes']
+    limit = settings['limit']
+    bbam = BBAMExplainer(detector, **settings['explainer'])
     names, index = [], {}
     for i in range(len(dataset) if limit is None else min(limit, len(dataset))):
         name = image_name(dataset.get_data_info(i))
@@ -207,10 +282,14 @@ def generate_bbam_pseudo_labels(detector: torch.nn.Module,
                 sample, image = load_sample(dataset, index[name])
             except Exception as error:  # name the file whatever the pipeline raised
                 raise RuntimeError(f'{info["img_path"]}: {error}') from error
-            result = explain_sample(bbam, sample, seed, batched)
+            result = explain_sample(bbam, sample, settings['seed'], batched)
             atomic_save_npz(npz, compressed=True,
                             **dict(result, attributions=result['attributions'].astype(np.float16)))
-        write_postprocessed(result, image, info['img_path'], part, png, classes, crf, fg_thr, bg_thr, proposals)
+        file_name = osp.basename(info['img_path'])
+        proposals = load_proposals(settings['proposals'], image, name, file_name)
+        labels = bbam_image_labels(result, image, settings, proposals)
+        save_label_png(png, labels['semantic'])
+        write_coco_fragment(part, classes, file_name, image.shape[:2], labels['instances'])
 
     run_per_image(names, process, paths, desc='BBAM')
     if get_dist_info()[0] != 0:
@@ -218,30 +297,10 @@ def generate_bbam_pseudo_labels(detector: torch.nn.Module,
     return merge_bbam_outputs(out_dir, names, classes)
 
 
-def write_postprocessed(result: dict, image: np.ndarray, img_path: str, part_path: str, png_path: str, classes: Sequence[str],
-                        crf: Optional[dict], fg_thr: float, bg_thr: float, proposals: Optional[dict]) -> None:
-    """Post-process one image's attributions (``image``: (H, W, 3) uint8 RGB original) and write its COCO
-    fragment and semantic PNG."""
-    name = osp.splitext(osp.basename(img_path))[0]
-    file_name = osp.basename(img_path)
-    props = load_proposals(proposals, image, name, file_name)
-    instances = postprocess_image(result, image, crf, fg_thr, bg_thr, props)
-    writer = CocoInstanceWriter(classes)
-    image_id = writer.add_image(file_name, *image.shape[:2])
-    for inst in instances:
-        writer.add_instance(image_id, inst['mask'], inst['label'], inst['score'], inst['ignore'])
-    save_label_png(png_path, semantic_from_instances(instances, result, image.shape[:2]))
-    writer.dump(part_path)
-
-
 def merge_bbam_outputs(out_dir: str, names: Sequence[str], classes: Sequence[str]) -> dict:
     """Merge the per-image fragments into ``instances.json`` and count what happened in ``summary.json``."""
-    parts = []
-    for name in names:
-        with open(osp.join(out_dir, 'instances', name + '.json')) as f:
-            parts.append(json.load(f))
-    merged = merge_coco(parts) if parts else CocoInstanceWriter(classes).to_dict()
-    atomic_write_bytes(osp.join(out_dir, 'instances.json'), json.dumps(merged).encode())
+    merged = merge_coco_fragments([osp.join(out_dir, 'instances', name + '.json') for name in names],
+                                  osp.join(out_dir, 'instances.json'), classes)
     boxes = empty = positives = 0
     seconds = 0.0
     for name in names:

@@ -1,17 +1,28 @@
-"""Resumable, distributable per-image jobs: the loop every pseudo-label tool runs.
+"""What every method's API shares: configs, models and datasets of the tools, the resumable, rank-split per-image
+loop, image reading, and the COCO fragments a per-image job writes and rank 0 merges.
+
+The per-image loop (:func:`run_per_image`) is
 
 * resumable: an image whose outputs all exist is skipped (outputs are written atomically, see
   :mod:`wsseg_mm.fileio.labels`, so an existing file is a finished one);
 * distributed: rank r of w takes images r, r + w, r + 2w, ...; the union is what one process would write;
 * observable: a progress bar on rank 0 and a summary line with the counts.
 """
+import json
 import os
 import os.path as osp
-from typing import Callable, Dict, List, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 from mmengine.dist import barrier, get_dist_info, init_dist, is_distributed
 from mmengine.logging import print_log
 from tqdm import tqdm
+
+from wsseg_mm.fileio.labels import CocoInstanceWriter, atomic_write_bytes, merge_coco
+
+__all__ = [
+    'setup_launcher', 'run_per_image', 'build_split_dataset', 'read_rgb', 'image_name', 'load_cfg', 'init_model',
+    'preprocess_one', 'write_coco_fragment', 'merge_coco_fragments'
+]
 
 
 def setup_launcher(launcher: str) -> None:
@@ -114,15 +125,31 @@ def preprocess_one(model, sample: dict) -> dict:
     return model.data_preprocessor(dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]))
 
 
-def load_cams(cam_dir: str, name: str) -> dict:
-    """The CAMs ``tools/irnet/make_cams.py`` wrote for an image: ``labels`` (1-based class list),
-    ``high_res`` (K, H, W) and ``strided`` (K, h, w) float32 tensors."""
-    import numpy as np
-    import torch
-    path = osp.join(cam_dir, name + '.npz')
-    if not osp.exists(path):
-        raise FileNotFoundError(f'no CAMs for {name}: {path} (run tools/irnet/make_cams.py first)')
-    cams = np.load(path)
-    return dict(labels=[int(c) for c in cams['keys']],
-                high_res=torch.from_numpy(cams['high_res'].astype(np.float32)),
-                strided=torch.from_numpy(cams['strided'].astype(np.float32)))
+def write_coco_fragment(path: str, classes: Sequence[str], file_name: str, shape, instances: Sequence[dict]) -> None:
+    """Write one image's instances as a one-image COCO file (atomically): ``instances`` are dicts with ``mask``
+    (H, W) bool, ``label`` (1-based category), ``score`` and optionally ``ignore`` (H, W) bool; ``shape`` is the
+    image's (H, W); ``classes`` the foreground class names (category ``k + 1`` is ``classes[k]``)."""
+    writer = CocoInstanceWriter(classes)
+    image_id = writer.add_image(file_name, *shape)
+    for inst in instances:
+        writer.add_instance(image_id, inst['mask'], inst['label'], score=inst['score'], ignore=inst.get('ignore'))
+    writer.dump(path)
+
+
+def merge_coco_fragments(paths: Sequence[str], out_path: str, classes: Optional[Sequence[str]] = None) -> dict:
+    """Merge the one-image COCO files ``paths`` (in that order, ids renumbered) into ``out_path`` (atomically).
+
+    With no fragment the result is an empty COCO file of ``classes``. Returns the merged dict.
+    """
+    parts = []
+    for path in paths:
+        with open(path) as f:
+            parts.append(json.load(f))
+    if parts:
+        merged = merge_coco(parts)
+    elif classes is not None:
+        merged = CocoInstanceWriter(classes).to_dict()
+    else:
+        raise ValueError(f'no COCO fragment to merge into {out_path}, and no classes for an empty file')
+    atomic_write_bytes(out_path, json.dumps(merged).encode())
+    return merged

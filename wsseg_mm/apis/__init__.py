@@ -1,0 +1,56 @@
+"""Layer 3: each method's pseudo-label generation over a dataset (resumable, split over ranks), built from one
+per-image function that the tools, the hooks, the benchmarks and the pictures all call.
+
+* :mod:`.common`: configs, models and datasets of the tools, the per-image loop, COCO fragments;
+* :mod:`.irnet`: IRNet's CAMs, relations and label synthesis, and their settings;
+* :mod:`.bbam`: BBAM's attributions and pseudo masks, and its settings.
+"""
+from .bbam import (
+    BBAM_DEFAULTS,
+    bbam_image_labels,
+    bbam_settings,
+    build_bbam_dataset,
+    check_bbam_proposals,
+    explain_sample,
+    generate_bbam_pseudo_labels,
+    load_attributions,
+    load_proposals,
+    merge_bbam_settings,
+)
+from .common import (
+    build_split_dataset,
+    image_name,
+    init_model,
+    load_cfg,
+    merge_coco_fragments,
+    preprocess_one,
+    read_rgb,
+    run_per_image,
+    setup_launcher,
+    write_coco_fragment,
+)
+from .irnet import (
+    DEFAULT_LABEL_SYNTHESIS,
+    DEFAULT_RELATION_MINING,
+    generate_irnet_cams,
+    generate_irnet_pseudo_labels,
+    generate_irnet_relations,
+    instance_settings,
+    irnet_cams,
+    irnet_pseudo_labels,
+    irnet_relations,
+    label_synthesis_settings,
+    load_cams,
+    relation_mining_settings,
+    walk_settings,
+)
+
+__all__ = [
+    'setup_launcher', 'run_per_image', 'build_split_dataset', 'image_name', 'load_cfg', 'init_model',
+    'preprocess_one', 'read_rgb', 'write_coco_fragment', 'merge_coco_fragments', 'DEFAULT_RELATION_MINING',
+    'DEFAULT_LABEL_SYNTHESIS', 'relation_mining_settings', 'label_synthesis_settings', 'walk_settings',
+    'instance_settings', 'load_cams', 'irnet_cams', 'irnet_relations', 'irnet_pseudo_labels', 'generate_irnet_cams',
+    'generate_irnet_relations', 'generate_irnet_pseudo_labels', 'BBAM_DEFAULTS', 'merge_bbam_settings',
+    'bbam_settings', 'build_bbam_dataset', 'check_bbam_proposals', 'explain_sample', 'load_proposals',
+    'load_attributions', 'bbam_image_labels', 'generate_bbam_pseudo_labels'
+]
