@@ -139,17 +139,37 @@ def test_image_read_once_gives_what_the_pipeline_gives(toy_root):
 
 
 def test_hook_generates_after_training(toy_root, tmp_path):
+    """The hook with its default pipeline (pipeline=None: the training pipeline, which flips at random) explains
+    every image as annotated: RandomFlip is dropped with a warning, and every saved box is its annotation."""
+    from mmengine.config import Config
+
+    from wsseg_mm.apis.bbam import build_bbam_dataset, merge_bbam_settings
     work = str(tmp_path / 'train')
     out = str(tmp_path / 'hook_out')
     log = run_tool([sys.executable, 'tools/train.py', CFG, '--work-dir', work, '--cfg-options',
-                    *options(toy_root, out, iters=2), 'custom_hooks.0.limit=2', 'train_dataloader.batch_size=4',
+                    *options(toy_root, out, iters=2), 'custom_hooks.0.limit=8', 'custom_hooks.0.pipeline=None',
+                    'train_dataloader.batch_size=4', 'randomness.seed=0',
                     f'val_dataloader.dataset.data_root={osp.join(toy_root, "VOCdevkit")}',
                     f'test_dataloader.dataset.data_root={osp.join(toy_root, "VOCdevkit")}',
                     'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=False',
                     'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=False',
                     'train_cfg.max_epochs=1', 'train_cfg.val_interval=100', 'default_hooks.checkpoint.interval=1'])
-    assert 'BBAM: explaining' in log and 'BBAM: rank 0/1: 2 written' in log
-    assert len(load_coco_instances(osp.join(out, 'instances.json'))) == 2
+    names = train_names(toy_root)
+    assert 'BBAM: explaining' in log and f'BBAM: rank 0/1: {len(names)} written' in log
+    assert 'dropped RandomFlip' in log
+    assert len(load_coco_instances(osp.join(out, 'instances.json'))) == len(names)
+    # the annotations in original pixels, as the dataset reads them (the config's own BBAM pipeline: no flip)
+    cfg = Config.fromfile(CFG)
+    cfg.merge_from_dict({'train_dataloader.dataset.data_root': osp.join(toy_root, 'VOCdevkit')})
+    dataset = build_bbam_dataset(cfg, merge_bbam_settings(dict(pipeline=cfg.bbam_pipeline)))
+    assert len(dataset) == len(names)
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        name = osp.splitext(osp.basename(info['img_path']))[0]
+        annotated = np.array([inst['bbox'] for inst in info['instances'] if not inst.get('ignore_flag', 0)],
+                             np.float32).reshape(-1, 4)
+        saved = np.load(osp.join(out, 'attributions', name + '.npz'))['boxes']
+        np.testing.assert_allclose(saved, annotated, atol=0.5, err_msg=name)
 
 
 def test_benchmark_and_visualisation(toy_root, checkpoint, single, tmp_path):

@@ -92,12 +92,13 @@ def test_save_and_resume_round_trip(tmp_path):
 
 
 def test_patch_selection():
-    every = ['pkg_resources_warning', 'torch_load', 'cpu_distributed', 'mmaction_drn']
+    every = ['pkg_resources_warning', 'torch_load', 'cpu_distributed', 'mmaction_drn', 'default_checks']
     assert list(compat.PATCHES) == every
     assert compat.selected_patches('all') == compat.selected_patches('') == every
     assert compat.selected_patches('none') == []
     assert compat.selected_patches('mmaction_drn, torch_load') == ['torch_load', 'mmaction_drn']  # applied in order
-    assert compat.selected_patches('-cpu_distributed,-torch_load') == ['pkg_resources_warning', 'mmaction_drn']
+    assert compat.selected_patches('-cpu_distributed,-torch_load') == ['pkg_resources_warning', 'mmaction_drn',
+                                                                       'default_checks']
     for bad in ('torch-load', '-nope', 'torch_load,-mmaction_drn'):
         with pytest.raises(ValueError, match='WSSEG_MM_PATCHES'):
             compat.selected_patches(bad)
@@ -108,7 +109,7 @@ def test_import_applies_every_patch_the_stack_needs():
     import mmaction
     drn_missing = not os.path.isdir(os.path.join(os.path.dirname(mmaction.__file__), 'models', 'localizers', 'drn'))
     expected = ['pkg_resources_warning'] + ['torch_load'] * compat.torch_loads_weights_only() + ['cpu_distributed'] + \
-        ['mmaction_drn'] * drn_missing
+        ['mmaction_drn'] * drn_missing + ['default_checks']
     assert compat.applied_patches() == expected
 
 
@@ -193,7 +194,8 @@ def test_patches_can_be_turned_off():
     assert 'mmaction.models failed' in out  # the DRN stub is what lets mmaction2 1.2.0 import its models
     rc, out, err = probe('-cpu_distributed,-pkg_resources_warning')
     assert rc == 0, err
-    assert 'applied torch_load,mmaction_drn' in out and 'init_dist False' in out and 'ddp False' in out
+    assert 'applied torch_load,mmaction_drn,default_checks' in out
+    assert 'init_dist False' in out and 'ddp False' in out
     assert 'load ok' in out and 'mmaction.models ok' in out
     rc, out, err = probe('torch_laod')
     assert rc != 0 and 'unknown: torch_laod' in err

@@ -69,8 +69,9 @@ DEEPLAB_OPTIONS = ['model.pretrained=None', 'train_cfg.max_iters=2', 'train_cfg.
                    'train_dataloader.dataset.pipeline.6.size=(128,128)',
                    'val_dataloader.dataset.pipeline.1.scale=(256,128)',
                    *_workers('train', 'val')]
-PSI_OPTIONS = ['model.pretrained=None', 'train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'param_scheduler.0.end=2',
-               'default_hooks.checkpoint.interval=2', 'train_dataloader.batch_size=2',
+# PSI: 4 iterations = the T + 1 = 4 stages of the config's SLDHook (T = 3), so all three expansions run
+PSI_OPTIONS = ['model.pretrained=None', 'train_cfg.max_iters=4', 'train_cfg.val_interval=4', 'param_scheduler.0.end=4',
+               'default_hooks.checkpoint.interval=4', 'train_dataloader.batch_size=2',
                'model.data_preprocessor.size=(128,128)', 'train_dataloader.dataset.pipeline.2.scale=(256,128)',
                'train_dataloader.dataset.pipeline.3.crop_size=(128,128)',
                'val_dataloader.dataset.pipeline.1.scale=(256,128)', *_workers('train', 'val')]
@@ -218,9 +219,26 @@ def test_bbam_real_configs(workspace):
 
 @pytest.mark.slow
 def test_psi_real_configs(workspace):
-    # PSI on the ScribbleSup scribbles of train_aug (no SLD labels diffused yet: its first step), scored on val
-    log = _tool(workspace, 'train.py', _config(PSI['segmentor']), options=PSI_OPTIONS)
+    # PSI on the ScribbleSup scribbles of train_aug; SLDHook expands every train_aug image after stages 0-2 (README:
+    # tools/train.py), scored against the SBD masks, and the model is scored on val
+    cwd, config = workspace, _config(PSI['segmentor'])
+    train_aug = _names(cwd, 'train_aug')
+    sld_dir = osp.join(cwd, VOC, 'psi', 'sld')
+    log = _tool(cwd, 'train.py', config, options=PSI_OPTIONS)
     assert 'mIoU' in log
+    for step in (1, 2, 3):
+        assert _stems(osp.join(sld_dir, f'step_{step}'), '.png') == train_aug
+        assert f'SLD step {step}: {len(train_aug)} images' in log
+    with open(osp.join(sld_dir, 'state.json')) as f:
+        state = json.load(f)
+    assert state['step'] == 3 and [h['step'] for h in state['history']] == [1, 2, 3]
+    assert all(h['scored_images'] == len(train_aug) for h in state['history'])
+    # README: one step again from the checkpoint, with the tool (the same API)
+    out = _tool(cwd, 'psi/expand_labels.py', config, _last_checkpoint(cwd, config), '--step', '2', '--overwrite',
+                options=PSI_OPTIONS)
+    summary = json.loads([line for line in out.splitlines() if line.startswith('{')][-1])
+    assert summary['step'] == 3 and summary['images'] == len(train_aug) and summary['accuracy'] is not None
+    assert _stems(osp.join(sld_dir, 'step_3'), '.png') == train_aug
 
 
 # ------------------------------------------------------------------------------------ image lists from one place

@@ -17,8 +17,7 @@ from mmengine.config import DictAction  # noqa: E402
 
 from wsseg_mm.apis import (  # noqa: E402
     bbam_settings,
-    build_bbam_dataset,
-    check_bbam_proposals,
+    check_bbam_setup,
     generate_bbam_pseudo_labels,
     init_model,
     load_cfg,
@@ -37,6 +36,8 @@ def parse_args(argv=None):
                         help='optimise each box alone (slower; the reference of the speed-up)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--device', default=None,
+                        help='cpu, cuda or cuda:N (default: this rank\'s GPU when CUDA is available, else cpu)')
     return parser.parse_args(argv)
 
 
@@ -47,10 +48,9 @@ def main(argv=None):
     settings = bbam_settings(cfg)  # the BBAMHook entry of custom_hooks, read as plain settings
     if args.limit is not None:
         settings['limit'] = args.limit
-    check_bbam_proposals(settings)
-    model = init_model(cfg, args.checkpoint)
-    dataset = build_bbam_dataset(cfg, settings)
+    model = init_model(cfg, args.checkpoint, args.device)
     out_dir = args.out_dir or settings['out_dir'] or f'{cfg.work_dir}/bbam'
+    dataset = check_bbam_setup(cfg, settings, model, out_dir)
     generate_bbam_pseudo_labels(model, dataset, out_dir, settings, batched=not args.one_box_at_a_time)
 
 if __name__ == '__main__':

@@ -11,13 +11,19 @@ measured breakages:
     (``HistoryBuffer``, numpy arrays and dtypes) that the safe unpickler rejects, so ``--resume`` fails. The few
     globals such checkpoints hold are allow-listed, nothing else. Only applied where torch defaults to weights_only.
 ``cpu_distributed``
-    Distributed training on CPU (gloo): mmengine's ``init_dist`` calls ``torch.cuda.set_device`` unconditionally and
+    Distributed training on CPU (gloo): mmengine's ``init_dist`` (``pytorch`` and ``slurm`` launchers) calls
+    ``torch.cuda.set_device`` unconditionally and
     ``Runner.wrap_model`` passes ``device_ids=[rank]``, which DDP rejects for CPU modules. The wrappers act at call
     time only without CUDA / for modules whose parameters are all on the CPU, and defer to mmengine otherwise.
 ``mmaction_drn``
     mmaction2 1.2.0 ships without ``mmaction/models/localizers/drn``: ``import mmaction.models`` fails. A stub
     module with a ``DRN`` class that refuses to be built takes its place. Required to build any mmaction model
     (the A2D video configs) with that release; a no-op where mmaction2 is absent or complete.
+``default_checks``
+    Adds ``WeakLabelChecksHook`` (:mod:`wsseg_mm.engine.hooks.checks`) to every mmengine ``Runner``, so that the
+    stock ``train.py`` of mmseg / mmdet with ``custom_imports=['wsseg_mm']`` warns, before training, about partial
+    labels trained with a loss averaged over all pixels and about a ``data_root`` that reaches no dataset. The hook
+    only warns; it is named by its registry key, so this module imports nothing of wsseg_mm.
 
 ``WSSEG_MM_PATCHES`` selects them, read once at import: unset or ``all`` (every patch), ``none`` (no patch), a comma
 list of names to apply only those (``mmaction_drn,torch_load``), or of ``-name`` to apply all but those
@@ -139,6 +145,24 @@ def _init_dist_pytorch_cpu_aware(original):
     return init_dist_pytorch
 
 
+def _init_dist_slurm_cpu_aware(original):
+
+    def init_dist_slurm(backend: str, port: Optional[int] = None, init_backend: str = 'torch', **kwargs: Any) -> None:
+        if torch.cuda.is_available() or init_backend != 'torch':
+            return original(backend, port=port, init_backend=init_backend, **kwargs)
+        # No accelerator: mmengine's environment set-up (ranks, master address and port) as it is, without the
+        # device selection (no device; without SLURM_LOCALID it would divide by a GPU count of 0), and gloo.
+        set_device, device_count = torch.cuda.set_device, torch.cuda.device_count
+        torch.cuda.set_device, torch.cuda.device_count = (lambda *args, **kw: None), (lambda: 1)
+        try:
+            original('gloo' if backend == 'nccl' else backend, port=port, init_backend=init_backend, **kwargs)
+        finally:
+            torch.cuda.set_device, torch.cuda.device_count = set_device, device_count
+
+    init_dist_slurm.__wrapped__ = original
+    return init_dist_slurm
+
+
 @_once
 def patch_cpu_distributed() -> None:
     """Make mmengine's ``init_dist`` and ``MMDistributedDataParallel`` work on CPU-only machines."""
@@ -146,6 +170,7 @@ def patch_cpu_distributed() -> None:
     from mmengine.model.wrappers import MMDistributedDataParallel
 
     dist_utils._init_dist_pytorch = _init_dist_pytorch_cpu_aware(dist_utils._init_dist_pytorch)
+    dist_utils._init_dist_slurm = _init_dist_slurm_cpu_aware(dist_utils._init_dist_slurm)
 
     original_init = MMDistributedDataParallel.__init__
 
@@ -198,12 +223,33 @@ def adapt_cfg_to_device(cfg: Any) -> Any:
     return cfg
 
 
+CHECKS_HOOK = 'WeakLabelChecksHook'
+
+
+@_once
+def patch_default_checks() -> None:
+    """Register :data:`CHECKS_HOOK` (when registered in mmengine's ``HOOKS``) in every ``Runner``, once."""
+    from mmengine.runner import Runner
+
+    original = Runner.register_hooks
+
+    def register_hooks(self, default_hooks=None, custom_hooks=None) -> None:
+        original(self, default_hooks, custom_hooks)
+        from mmengine.registry import HOOKS
+        if HOOKS.get(CHECKS_HOOK) is not None and all(type(h).__name__ != CHECKS_HOOK for h in self._hooks):
+            self.register_hook(dict(type=CHECKS_HOOK))
+
+    register_hooks.__wrapped__ = original
+    Runner.register_hooks = register_hooks
+
+
 # In the order they are applied.
 PATCHES: Dict[str, Callable[[], None]] = {
     'pkg_resources_warning': patch_pkg_resources_warning,
     'torch_load': patch_torch_load,
     'cpu_distributed': patch_cpu_distributed,
     'mmaction_drn': patch_mmaction_drn,
+    'default_checks': patch_default_checks,
 }
 
 

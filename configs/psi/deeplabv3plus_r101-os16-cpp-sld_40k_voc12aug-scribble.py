@@ -36,7 +36,7 @@ train_pipeline = [
     dict(type='RandomResize', scale=(2048, 512), ratio_range=(0.5, 2.0), keep_ratio=True),
     dict(type='RandomCrop', crop_size=_base_.crop_size),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
+    dict(type='RandomRotate', prob=1.0, degree=10),  # the paper's [-10, 10] degrees; no photometric distortion
     # mmseg's meta keys and the SLD step (the radius of Omega_c)
     dict(type='PackWeakSegInputs',
          meta_keys=('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip',
@@ -45,3 +45,7 @@ train_pipeline = [
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 # g learns ten times faster than the network, without weight decay (ours; the paper is silent)
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'sld_decision': dict(lr_mult=10.0, decay_mult=0.0)}))
+# SLD (Sec. 3.3): T + 1 equal stages; after each of the first T every train_aug image is expanded (original size, no
+# augmentation) into {sld_dir}/step_<t+1>/ and state.json moves the pipeline above to it. The SBD masks score the
+# labels (log: labelled fraction, accuracy); sld_dir is the LoadSLDLabels one above.
+custom_hooks = [dict(type='SLDHook', num_steps=3, gt_dir=_base_.data_root + '/SegmentationClassAug')]

@@ -64,6 +64,8 @@ def parse_args(argv=None):
     parser.add_argument('--speed-images', type=int, default=3, help='images timed batched vs one box at a time')
     parser.add_argument('--out', help='write the figures as JSON')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--device', default=None,
+                        help='cpu, cuda or cuda:N (default: this rank\'s GPU when CUDA is available, else cpu)')
     return parser.parse_args(argv)
 
 
@@ -89,7 +91,7 @@ def main(argv=None):
     torch.manual_seed(0)
     cfg = load_cfg(args.config, args.cfg_options)
     settings = bbam_settings(cfg)  # the BBAMHook entry of custom_hooks, read as plain settings
-    model = init_model(cfg, args.checkpoint)
+    model = init_model(cfg, args.checkpoint, args.device)
     dataset = build_bbam_dataset(cfg, settings)
     classes = dataset.metainfo['classes']
     root = osp.join(dataset.data_root, 'VOC2012') if osp.isdir(osp.join(dataset.data_root, 'VOC2012')) \

@@ -58,6 +58,8 @@ def parse_args(argv=None):
     parser.add_argument('--max-images', type=int, default=None)
     parser.add_argument('--out', help='write the figures as JSON')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--device', default=None,
+                        help='cpu, cuda or cuda:N (default: this rank\'s GPU when CUDA is available, else cpu)')
     return parser.parse_args(argv)
 
 
@@ -66,7 +68,7 @@ def main(argv=None):
     cfg = load_cfg(args.config, args.cfg_options)
     settings = label_synthesis_settings(cfg, cam_bg=args.cam_bg, sem_bg=args.bg, ins_bg=args.bg,
                                         exp_times=args.exp_times)
-    model = init_model(cfg, args.checkpoint)
+    model = init_model(cfg, args.checkpoint, args.device)
     dataset = build_split_dataset(cfg, args.split)
     num_classes = len(dataset.metainfo['classes'])
     root = dataset.data_root

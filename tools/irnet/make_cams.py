@@ -26,6 +26,8 @@ def parse_args(argv=None):
                         'training list)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--device', default=None,
+                        help='cpu, cuda or cuda:N (default: this rank\'s GPU when CUDA is available, else cpu)')
     return parser.parse_args(argv)
 
 
@@ -33,7 +35,7 @@ def main(argv=None):
     args = parse_args(argv)
     setup_launcher(args.launcher)
     cfg = load_cfg(args.config, args.cfg_options)
-    model = init_model(cfg, args.checkpoint)
+    model = init_model(cfg, args.checkpoint, args.device)
     generate_irnet_cams(model, build_split_dataset(cfg, args.split), args.out_dir)
 
 

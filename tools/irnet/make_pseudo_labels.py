@@ -40,6 +40,8 @@ def parse_args(argv=None):
     parser.add_argument('--exp-times', type=int, help='the walk takes 2^exp_times steps (config: 8)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--device', default=None,
+                        help='cpu, cuda or cuda:N (default: this rank\'s GPU when CUDA is available, else cpu)')
     return parser.parse_args(argv)
 
 
@@ -47,7 +49,7 @@ def main(argv=None):
     args = parse_args(argv)
     setup_launcher(args.launcher)
     cfg = load_cfg(args.config, args.cfg_options)
-    model = init_model(cfg, args.checkpoint)
+    model = init_model(cfg, args.checkpoint, args.device)
     dataset = build_split_dataset(cfg, args.split)
     settings = label_synthesis_settings(cfg, sem_bg=args.sem_bg, ins_bg=args.ins_bg, beta=args.beta,
                                         exp_times=args.exp_times)

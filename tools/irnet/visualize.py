@@ -44,10 +44,12 @@ def main(argv=None):
     parser.add_argument('--split', default='label', help='whose dataloader lists the images ({split}_dataloader)')
     parser.add_argument('--max', type=int, default=16)
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--device', default=None,
+                        help='cpu, cuda or cuda:N (default: this rank\'s GPU when CUDA is available, else cpu)')
     args = parser.parse_args(argv)
     cfg = load_cfg(args.config, args.cfg_options)
     settings = label_synthesis_settings(cfg)
-    model = init_model(cfg, args.checkpoint)
+    model = init_model(cfg, args.checkpoint, args.device)
     dataset = build_split_dataset(cfg, args.split)
     os.makedirs(args.out_dir, exist_ok=True)
     for i in tqdm(range(min(args.max, len(dataset))), desc='visualise'):

@@ -3,7 +3,8 @@ per-image function that the tools, the hooks, the benchmarks and the pictures al
 
 * :mod:`.common`: configs, models and datasets of the tools, the per-image loop, COCO fragments;
 * :mod:`.irnet`: IRNet's CAMs, relations and label synthesis, and their settings;
-* :mod:`.bbam`: BBAM's attributions and pseudo masks, and its settings.
+* :mod:`.bbam`: BBAM's attributions and pseudo masks, and its settings;
+* :mod:`.psi`: PSI's label diffusion (SLD) over the training set, and its settings.
 """
 from .bbam import (
     BBAM_DEFAULTS,
@@ -11,6 +12,8 @@ from .bbam import (
     bbam_settings,
     build_bbam_dataset,
     check_bbam_proposals,
+    check_bbam_setup,
+    deterministic_pipeline,
     explain_sample,
     generate_bbam_pseudo_labels,
     load_attributions,
@@ -26,6 +29,7 @@ from .common import (
     preprocess_one,
     read_rgb,
     run_per_image,
+    select_device,
     setup_launcher,
     write_coco_fragment,
 )
@@ -44,13 +48,16 @@ from .irnet import (
     relation_mining_settings,
     walk_settings,
 )
+from .psi import SLD_DEFAULTS, build_expansion_dataset, expand_training_labels, sld_expand_image, sld_settings
 
 __all__ = [
-    'setup_launcher', 'run_per_image', 'build_split_dataset', 'image_name', 'load_cfg', 'init_model',
+    'setup_launcher', 'select_device', 'run_per_image', 'build_split_dataset', 'image_name', 'load_cfg', 'init_model',
     'preprocess_one', 'read_rgb', 'write_coco_fragment', 'merge_coco_fragments', 'DEFAULT_RELATION_MINING',
     'DEFAULT_LABEL_SYNTHESIS', 'relation_mining_settings', 'label_synthesis_settings', 'walk_settings',
     'instance_settings', 'load_cams', 'irnet_cams', 'irnet_relations', 'irnet_pseudo_labels', 'generate_irnet_cams',
     'generate_irnet_relations', 'generate_irnet_pseudo_labels', 'BBAM_DEFAULTS', 'merge_bbam_settings',
-    'bbam_settings', 'build_bbam_dataset', 'check_bbam_proposals', 'explain_sample', 'load_proposals',
-    'load_attributions', 'bbam_image_labels', 'generate_bbam_pseudo_labels'
+    'bbam_settings', 'build_bbam_dataset', 'check_bbam_proposals', 'check_bbam_setup', 'deterministic_pipeline',
+    'explain_sample', 'load_proposals',
+    'load_attributions', 'bbam_image_labels', 'generate_bbam_pseudo_labels', 'SLD_DEFAULTS', 'sld_settings',
+    'build_expansion_dataset', 'sld_expand_image', 'expand_training_labels'
 ]

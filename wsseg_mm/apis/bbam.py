@@ -38,16 +38,19 @@ from ..models.bbam_explainer import BBAMExplainer
 from .common import image_name, merge_coco_fragments, preprocess_one, read_rgb, run_per_image, write_coco_fragment
 
 __all__ = [
-    'BBAM_DEFAULTS', 'merge_bbam_settings', 'bbam_settings', 'bbam_dataset_cfg', 'build_bbam_dataset',
-    'check_bbam_proposals', 'load_sample', 'image_seed', 'explain_sample', 'load_proposals', 'load_attributions',
-    'postprocess_image', 'semantic_from_instances', 'bbam_image_labels', 'generate_bbam_pseudo_labels',
+    'BBAM_DEFAULTS', 'RANDOM_TRANSFORMS', 'merge_bbam_settings', 'bbam_settings', 'is_random_transform',
+    'deterministic_pipeline', 'bbam_dataset_parts', 'bbam_dataset_cfg', 'build_bbam_dataset', 'bbam_image_names',
+    'check_bbam_proposals', 'check_bbam_out_dir', 'check_bbam_detector', 'check_bbam_setup', 'load_sample',
+    'image_seed', 'explain_sample', 'load_proposals', 'load_attributions', 'postprocess_image',
+    'semantic_from_instances', 'bbam_image_labels', 'generate_bbam_pseudo_labels',
     'merge_bbam_outputs'
 ]
 
 # Every BBAM setting and its default (the paper's thresholds: foreground above 0.8, undecided from 0.2):
 #   out_dir: output folder (None: {work_dir}/bbam); pipeline: the loading pipeline (image, boxes, resize, pack; no
-#   random augmentation; None: the training dataset's own); dataset: the dataset config to explain (None: the
-#   config's training set, unwrapped); explainer: keyword arguments of BBAMExplainer (its paper defaults); crf:
+#   random augmentation; None: the training dataset's own without its random transforms, see
+#   deterministic_pipeline); dataset: the dataset config to explain (None: the config's training set, unwrapped, each
+#   part of a ConcatDataset explained); explainer: keyword arguments of BBAMExplainer (its paper defaults); crf:
 #   keyword arguments of the dense CRF ({}: its defaults; None: no CRF); fg_thr / bg_thr: thresholds on the
 #   refined attribution; proposals: mask-proposal source (dict(type='skimage', ...), dict(type='mcg', dir=...),
 #   dict(type='rle', file=...) or None); seed: proposal-jitter seed; limit: only the first images (quick looks).
@@ -56,6 +59,78 @@ BBAM_DEFAULTS = dict(out_dir=None, pipeline=None, dataset=None, explainer=dict()
 
 # dataset wrappers whose inner dataset is the one to explain (repeating it would explain images twice)
 _WRAPPERS = ('RepeatDataset', 'ClassBalancedDataset')
+
+# transforms that draw random numbers: explained with them, a box or mask would be mirrored / shifted / cropped
+# with respect to the annotation it is saved against. RandomResize becomes a Resize at its nominal scale; the rest
+# are dropped (any transform whose type starts with "Random" or "Cached" is treated as random too).
+RANDOM_TRANSFORMS = frozenset({
+    'RandomFlip', 'RandomResize', 'RandomChoiceResize', 'RandomCrop', 'RandomChoice', 'RandomApply',
+    'RandomShift', 'RandomAffine', 'RandomCenterCropPad', 'RandomErasing', 'RandomOrder', 'RandomRotate',
+    'RandomGrayscale', 'RandomCutOut', 'RandomMosaic', 'RandomRotFlip', 'PhotoMetricDistortion', 'Expand',
+    'MinIoURandomCrop', 'Corrupt', 'Albu', 'AutoAugment', 'RandAugment', 'Mosaic', 'MixUp', 'CachedMosaic',
+    'CachedMixUp', 'CopyPaste', 'CutOut', 'YOLOXHSVRandomAug', 'BioMedicalRandomGamma', 'RandomSizedCrop'
+})
+# transforms that change the image geometry: LoadAnnotations must come before them so the boxes follow the image
+_GEOMETRIC = ('Resize', 'FixShapeResize', 'RandomResize', 'RandomChoiceResize', 'RandomCrop', 'RandomFlip')
+
+
+def _type_name(transform: dict) -> str:
+    kind = transform.get('type')
+    return kind if isinstance(kind, str) else getattr(kind, '__name__', str(kind))
+
+
+def is_random_transform(transform: dict) -> bool:
+    """Whether a transform config draws random numbers (see :data:`RANDOM_TRANSFORMS`)."""
+    name = _type_name(transform).split('.')[-1]
+    return name in RANDOM_TRANSFORMS or name.startswith(('Random', 'Cached'))
+
+
+def deterministic_pipeline(pipeline: Sequence[dict], where: str = 'pipeline') -> List[dict]:
+    """``pipeline`` without its random transforms, checked for what BBAM needs, with a warning naming what changed.
+
+    BBAM saves each box and mask against the annotation in original pixels, undoing only the resize
+    (``scale_factor``): a flip, crop or colour jitter would silently corrupt the pseudo masks. ``RandomResize``
+    with one ``scale`` becomes ``Resize`` at that scale (keeping ``keep_ratio``); the other random transforms are
+    dropped. Raises ``ValueError`` when the result cannot give BBAM boxes in step with the image: no
+    ``LoadAnnotations`` with boxes, one after a resize (the boxes would stay in original pixels while
+    ``scale_factor`` says otherwise), or no ``PackDetInputs``.
+    """
+    kept, dropped, replaced = [], [], []
+    for transform in pipeline:
+        transform = dict(transform)
+        name = _type_name(transform).split('.')[-1]
+        if name == 'RandomResize' and _single_scale(transform.get('scale')):
+            kept.append(dict(type='Resize', scale=tuple(transform['scale']),
+                             keep_ratio=transform.get('keep_ratio', False)))
+            replaced.append(f'RandomResize -> Resize(scale={tuple(transform["scale"])})')
+        elif is_random_transform(transform):
+            dropped.append(name)
+        else:
+            kept.append(transform)
+    names = [_type_name(t).split('.')[-1] for t in kept]
+    fix = ('give BBAMHook(pipeline=[LoadImageFromFile, LoadAnnotations(with_bbox=True), Resize(...), '
+           'PackDetInputs]) (see configs/bbam/faster_rcnn_voc.py)')
+    loads = [i for i, t in enumerate(kept) if names[i] == 'LoadAnnotations' and t.get('with_bbox', True)]
+    if not loads:
+        raise ValueError(f'BBAM: the {where} loads no boxes (no LoadAnnotations with with_bbox=True): {fix}')
+    first_geometric = next((i for i, n in enumerate(names) if n in _GEOMETRIC), len(names))
+    if loads[0] > first_geometric:
+        raise ValueError(f'BBAM: in the {where}, LoadAnnotations comes after {names[first_geometric]}: the boxes '
+                         'would stay in original pixels while the image is resized (a test pipeline\'s order); '
+                         f'{fix}')
+    if 'PackDetInputs' not in names:
+        raise ValueError(f'BBAM: the {where} has no PackDetInputs: {fix}')
+    if dropped or replaced:
+        changes = ', '.join([f'dropped {", ".join(dropped)}'] * bool(dropped) + replaced)
+        message = (f'BBAM: the {where} holds random transforms; BBAM explains every image as annotated, so: '
+                   f'{changes}. Give BBAMHook(pipeline=...) to choose it yourself')
+        warnings.warn(message)
+        print_log(message, logger='current', level=30)
+    return kept
+
+
+def _single_scale(scale) -> bool:
+    return isinstance(scale, (tuple, list)) and len(scale) == 2 and all(isinstance(v, (int, float)) for v in scale)
 
 
 def merge_bbam_settings(given: Optional[dict] = None) -> dict:
@@ -80,25 +155,69 @@ def bbam_settings(cfg) -> dict:
     return merge_bbam_settings()
 
 
-def bbam_dataset_cfg(train_dataset: dict, pipeline: Optional[Sequence[dict]] = None) -> dict:
-    """The training dataset config without repetition wrappers, with the BBAM pipeline (no augmentation)."""
+def bbam_dataset_parts(train_dataset: dict) -> List[dict]:
+    """The dataset configs BBAM explains for a training set config: repetition wrappers (``RepeatDataset``,
+    ``ClassBalancedDataset``) removed, each part of a ``ConcatDataset`` on its own (nested ones too), so every
+    training image is explained exactly once."""
     cfg = copy.deepcopy(dict(train_dataset))
     while cfg.get('type') in _WRAPPERS:
         cfg = copy.deepcopy(dict(cfg['dataset']))
     if cfg.get('type') == 'ConcatDataset':
-        raise ValueError('BBAM: the training set is a ConcatDataset; give BBAMHook(dataset=...) the one to explain')
-    if pipeline is not None:
-        cfg['pipeline'] = list(pipeline)
-    return cfg
+        return [part for inner in cfg['datasets'] for part in bbam_dataset_parts(inner)]
+    return [cfg]
+
+
+def bbam_dataset_cfg(train_dataset: dict, pipeline: Optional[Sequence[dict]] = None) -> dict:
+    """The training dataset config without repetition wrappers, with the BBAM pipeline: ``pipeline`` when given,
+    else the dataset's own, made deterministic (:func:`deterministic_pipeline`). A ``ConcatDataset`` gives a
+    ``ConcatDataset`` of its parts, each treated so."""
+    parts = bbam_dataset_parts(train_dataset)
+    for i, part in enumerate(parts):
+        where = 'BBAMHook pipeline' if pipeline is not None else \
+            f'training pipeline{f" of dataset part {i}" if len(parts) > 1 else ""} (BBAMHook pipeline=None)'
+        part['pipeline'] = deterministic_pipeline(part.get('pipeline') if pipeline is None else pipeline, where)
+    if len(parts) == 1:
+        return parts[0]
+    return dict(type='ConcatDataset', datasets=parts, ignore_keys=_ignore_keys(train_dataset))
+
+
+def _ignore_keys(cfg: dict) -> List[str]:
+    """Union of the ``ignore_keys`` of the ConcatDatasets in a dataset config (VOC parts differ in dataset_type)."""
+    keys = set(cfg.get('ignore_keys') or []) if cfg.get('type') == 'ConcatDataset' else set()
+    for inner in ([cfg['dataset']] if 'dataset' in cfg else []) + list(cfg.get('datasets') or []):
+        keys |= set(_ignore_keys(dict(inner)))
+    return sorted(keys | {'dataset_type'})
 
 
 def build_bbam_dataset(cfg, settings: dict):
-    """The dataset to explain: ``settings['dataset']``, else the config's training set unwrapped with
-    ``settings['pipeline']``, built in the config's default scope."""
+    """The dataset to explain: ``settings['dataset']`` (its pipeline made deterministic), else the config's
+    training set, unwrapped and with ``settings['pipeline']`` (:func:`bbam_dataset_cfg`), built in the config's
+    default scope. Image names must be unique (the outputs are named after them)."""
     from mmengine.registry import DATASETS, DefaultScope
-    dataset_cfg = settings['dataset'] or bbam_dataset_cfg(cfg.train_dataloader.dataset, settings['pipeline'])
+    if settings['dataset'] is not None:
+        dataset_cfg = bbam_dataset_cfg(settings['dataset'], settings['pipeline'])
+    else:
+        dataset_cfg = bbam_dataset_cfg(cfg.train_dataloader.dataset, settings['pipeline'])
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
-        return DATASETS.build(dataset_cfg)
+        dataset = DATASETS.build(dataset_cfg)
+    bbam_image_names(dataset)  # fail now on duplicate names
+    return dataset
+
+
+def bbam_image_names(dataset, limit: Optional[int] = None) -> List[str]:
+    """The output names of the first ``limit`` images of ``dataset`` (all by default); a ``ValueError`` names the
+    first duplicate (e.g. the same image in two parts of a ConcatDataset)."""
+    names, seen = [], {}
+    for i in range(len(dataset) if limit is None else min(limit, len(dataset))):
+        info = dataset.get_data_info(i)
+        name = image_name(info)
+        if name in seen:
+            raise ValueError(f'BBAM: two images share the name {name!r} ({seen[name]} and {info["img_path"]}): the '
+                             'outputs are named after the image; explain the datasets one at a time '
+                             '(BBAMHook(dataset=...), out_dir=...)')
+        seen[name] = info['img_path']
+        names.append(name)
+    return names
 
 
 def check_bbam_proposals(settings: dict) -> None:
@@ -107,12 +226,68 @@ def check_bbam_proposals(settings: dict) -> None:
     if proposals and proposals.get('type') == 'mcg' and not osp.isdir(proposals['dir']):
         raise FileNotFoundError(f'BBAMHook: MCG proposal folder not found: {proposals["dir"]} (download MCG\'s '
                                 "per-image proposals, or set proposals=dict(type='skimage') or None)")
+    if proposals and proposals.get('type') == 'rle' and not osp.isfile(proposals['file']):
+        raise FileNotFoundError(f'BBAMHook: RLE proposal file not found: {proposals["file"]}')
+    if proposals and proposals.get('type') not in ('mcg', 'rle', 'skimage'):
+        raise ValueError(f'BBAMHook: unknown proposal source {proposals.get("type")!r}: use skimage, mcg or rle')
+
+
+def check_bbam_out_dir(out_dir: str) -> None:
+    """Fail early when ``out_dir`` cannot be created or written."""
+    try:
+        os.makedirs(out_dir, exist_ok=True)
+        probe = osp.join(out_dir, f'.write_test_{os.getpid()}')
+        with open(probe, 'w') as f:
+            f.write('ok')
+        os.remove(probe)
+    except OSError as error:
+        raise PermissionError(f'BBAMHook: cannot write to out_dir {out_dir}: {error}') from error
+
+
+def check_bbam_detector(detector: torch.nn.Module, classes: Sequence[str]) -> None:
+    """Fail early when the detector is no two-stage detector with one box class per dataset class."""
+    for part in ('rpn_head', 'roi_head'):
+        if not hasattr(detector, part):
+            raise TypeError(f'BBAM explains two-stage detectors (RPN + RoI head); {type(detector).__name__} has no '
+                            f'{part}')
+    bbox_head = getattr(detector.roi_head, 'bbox_head', None)
+    num_classes = getattr(bbox_head, 'num_classes', None)
+    if num_classes is not None and num_classes != len(classes):
+        raise ValueError(f'BBAM: the detector has {num_classes} classes, the dataset to explain {len(classes)} '
+                         f'({", ".join(classes)}): set model.roi_head.bbox_head.num_classes')
+
+
+def check_bbam_setup(cfg, settings: dict, detector: Optional[torch.nn.Module] = None, out_dir: Optional[str] = None):
+    """Everything BBAM needs, checked before the expensive part (``BBAMHook.before_train``, ``tools/bbam.py``):
+    the settings, the proposal source, the dataset (built, deterministic pipeline, unique names, its first image
+    loading into boxes), the explainer's arguments, the detector and the output folder.
+
+    Returns:
+        the dataset to explain (:func:`build_bbam_dataset`).
+    """
+    settings = merge_bbam_settings(settings)
+    check_bbam_proposals(settings)
+    dataset = build_bbam_dataset(cfg, settings)
+    if len(dataset) == 0:
+        raise ValueError('BBAM: the dataset to explain is empty')
+    sample, _ = load_sample(dataset, 0)
+    if 'gt_instances' not in sample['data_samples']:
+        raise ValueError('BBAM: the pipeline packs no gt_instances (boxes)')
+    if detector is not None:
+        check_bbam_detector(detector, dataset.metainfo['classes'])
+        BBAMExplainer(detector, **settings['explainer'])  # unknown explainer arguments fail here
+    if out_dir is not None:
+        check_bbam_out_dir(out_dir)
+    return dataset
 
 
 def load_sample(dataset, index: int):
     """``(packed sample, (H, W, 3) uint8 RGB original)`` with the image file read once: when the pipeline starts
     with ``LoadImageFromFile`` the decoded image is handed to the rest of the pipeline and kept for the CRF."""
     info = dataset.get_data_info(index)
+    if hasattr(dataset, 'datasets'):  # a ConcatDataset of parts: the part's pipeline
+        part, local = dataset._get_ori_dataset_idx(index)
+        return load_sample(dataset.datasets[part], local)
     transforms = list(dataset.pipeline.transforms)
     if not transforms or type(transforms[0]).__name__ != 'LoadImageFromFile':
         sample = dataset[index]
@@ -144,12 +319,15 @@ def explain_sample(explainer: BBAMExplainer, sample: dict, seed: int = 0, batche
     """
     detector = explainer.detector
     meta = sample['data_samples'].metainfo
+    if meta.get('flip', False):
+        raise ValueError(f'BBAM: {meta.get("img_path")} was flipped by the pipeline: its pseudo masks would be '
+                         'mirrored; use a pipeline without RandomFlip (deterministic_pipeline)')
     with torch.no_grad():
         batch = preprocess_one(detector, sample)
     data_sample = batch['data_samples'][0]
     boxes = data_sample.gt_instances.bboxes
     boxes = boxes.tensor if hasattr(boxes, 'tensor') else boxes
-    boxes = boxes.float()
+    boxes = boxes.float()  # on the detector's device (the data preprocessor moved them)
     labels = data_sample.gt_instances.labels.long()
     img_shape = tuple(int(v) for v in meta['img_shape'][:2])
     ori_shape = tuple(int(v) for v in meta['ori_shape'][:2])
@@ -159,10 +337,10 @@ def explain_sample(explainer: BBAMExplainer, sample: dict, seed: int = 0, batche
     if attributions.shape[0] and img_shape != ori_shape:
         attributions = F.interpolate(attributions[None], size=ori_shape, mode='bilinear', align_corners=False)[0]
     scale = np.asarray(meta.get('scale_factor', (1.0, 1.0)), np.float32)
-    boxes_ori = boxes.numpy() / np.tile(scale, 2)
+    boxes_ori = boxes.cpu().numpy() / np.tile(scale, 2)
     boxes_ori[:, 0::2] = boxes_ori[:, 0::2].clip(0, ori_shape[1])
     boxes_ori[:, 1::2] = boxes_ori[:, 1::2].clip(0, ori_shape[0])
-    return dict(attributions=attributions.clamp(0, 1).numpy(), boxes=boxes_ori, labels=labels.numpy(),
+    return dict(attributions=attributions.clamp(0, 1).numpy(), boxes=boxes_ori, labels=labels.cpu().numpy(),
                 num_positives=out['num_positives'], scores=out['scores'], strides=out['strides'],
                 seconds=np.float64(out['seconds']))
 
@@ -260,11 +438,8 @@ def generate_bbam_pseudo_labels(detector: torch.nn.Module, dataset, out_dir: str
     classes = dataset.metainfo['classes']
     limit = settings['limit']
     bbam = BBAMExplainer(detector, **settings['explainer'])
-    names, index = [], {}
-    for i in range(len(dataset) if limit is None else min(limit, len(dataset))):
-        name = image_name(dataset.get_data_info(i))
-        index[name] = i
-        names.append(name)
+    names = bbam_image_names(dataset, limit)
+    index = {name: i for i, name in enumerate(names)}
     for sub in ('attributions', 'instances', 'semantic'):
         os.makedirs(osp.join(out_dir, sub), exist_ok=True)
 

@@ -20,8 +20,8 @@ from tqdm import tqdm
 from wsseg_mm.fileio.labels import CocoInstanceWriter, atomic_write_bytes, merge_coco
 
 __all__ = [
-    'setup_launcher', 'run_per_image', 'build_split_dataset', 'read_rgb', 'image_name', 'load_cfg', 'init_model',
-    'preprocess_one', 'write_coco_fragment', 'merge_coco_fragments'
+    'local_rank', 'select_device', 'setup_launcher', 'run_per_image', 'build_split_dataset', 'read_rgb', 'image_name',
+    'load_cfg', 'init_model', 'preprocess_one', 'write_coco_fragment', 'merge_coco_fragments'
 ]
 
 
@@ -32,7 +32,8 @@ def setup_launcher(launcher: str) -> None:
     sparse product of the random walk waits for a time slice (measured 10x slower).
     """
     if launcher != 'none' and not is_distributed():
-        os.environ.setdefault('LOCAL_RANK', '0')
+        if launcher == 'pytorch':
+            os.environ.setdefault('LOCAL_RANK', '0')
         init_dist(launcher, backend='gloo' if not _cuda() else 'nccl')
         if not _cuda():
             import torch
@@ -42,6 +43,37 @@ def setup_launcher(launcher: str) -> None:
 def _cuda() -> bool:
     import torch
     return torch.cuda.is_available()
+
+
+def local_rank() -> int:
+    """This process's rank on its node: ``LOCAL_RANK`` (torchrun, ``--launcher pytorch``), else ``SLURM_LOCALID``
+    (srun, ``--launcher slurm``), else 0."""
+    for var in ('LOCAL_RANK', 'SLURM_LOCALID'):
+        value = os.environ.get(var)
+        if value not in (None, ''):
+            return int(value)
+    return 0
+
+
+def select_device(device: Optional[str] = None) -> str:
+    """The device a per-image tool computes on, as ``--device`` says.
+
+    ``None`` / ``'auto'``: CUDA when available (as mmdet's ``init_detector`` / mmseg's ``init_model``), else the
+    CPU. A bare ``'cuda'`` (also the automatic choice) is this process's local GPU, ``cuda:{local_rank % GPUs}``,
+    so that each rank of ``--launcher pytorch`` / ``slurm`` works on its own; ``'cuda:N'`` and ``'cpu'`` are kept.
+    Asking for CUDA where there is none raises a ``RuntimeError``.
+    """
+    import torch
+    device = 'auto' if device is None else str(device)
+    if device == 'auto':
+        device = 'cuda' if _cuda() else 'cpu'
+    if device.startswith('cuda'):
+        if not _cuda():
+            raise RuntimeError(f'--device {device}: CUDA is not available here (use --device cpu)')
+        if device == 'cuda':
+            device = f'cuda:{local_rank() % max(torch.cuda.device_count(), 1)}'
+        torch.cuda.set_device(torch.device(device))
+    return device
 
 
 def run_per_image(names: Sequence[str], process: Callable[[str], None], outputs: Callable[[str], List[str]],
@@ -103,8 +135,9 @@ def load_cfg(path: str, options=None, launcher: str = 'none', work_dir: str = No
     return cfg
 
 
-def init_model(cfg, checkpoint: str, device: str = 'cpu'):
-    """Build ``cfg.model`` in the config's default scope, load ``checkpoint`` and switch to eval mode.
+def init_model(cfg, checkpoint: str, device: Optional[str] = None):
+    """Build ``cfg.model`` in the config's default scope, load ``checkpoint`` and switch to eval mode, on
+    ``device`` (:func:`select_device`: by default this rank's GPU when CUDA is available, else the CPU).
 
     (mmseg's ``init_model`` also injects ``pretrained=None``, which models without that argument refuse.)
     """
@@ -117,7 +150,7 @@ def init_model(cfg, checkpoint: str, device: str = 'cpu'):
             backbone['init_cfg'] = None  # the checkpoint holds every weight: nothing to fetch
         model = MODELS.build(model_cfg)
     load_checkpoint(model, checkpoint, map_location='cpu')
-    return model.to(device).eval()
+    return model.to(select_device(device)).eval()
 
 
 def preprocess_one(model, sample: dict) -> dict:

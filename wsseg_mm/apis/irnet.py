@@ -112,7 +112,7 @@ def irnet_cams(model, sample: dict) -> dict:
     data = preprocess_one(model, sample)
     labels = [int(c) for c in sample['data_samples'].metainfo['img_labels']]
     cams = model.compute_cams(data['inputs'], labels)
-    return dict(labels=labels, high_res=cams['high_res'], strided=cams['strided'])
+    return dict(labels=labels, high_res=cams['high_res'].cpu(), strided=cams['strided'].cpu())
 
 
 def generate_irnet_cams(model, dataset, out_dir: str) -> Dict[str, int]:
@@ -168,7 +168,7 @@ def irnet_pseudo_labels(model, sample: dict, cams: dict, settings: dict) -> dict
           + class boundary) against ``ins_bg``.
     """
     data = preprocess_one(model, sample)
-    boundary, displacement = model.boundary_and_displacement(data['inputs'])
+    boundary, displacement = (t.cpu() for t in model.boundary_and_displacement(data['inputs']))  # walk on the CPU
     labels, high_res, strided = cams['labels'], cams['high_res'], cams['strided']
     size = tuple(sample['inputs'].shape[-2:])
     start = time.perf_counter()

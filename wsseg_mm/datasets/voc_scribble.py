@@ -23,6 +23,8 @@ class VOCScribbleDataset(OwnClassesSegDataset):
             ``img_path``, ``scribble_path`` and optionally ``seg_map_path``.
     """
     METAINFO = dict(classes=VOC_CLASSES, palette=VOC_PALETTE[:len(VOC_CLASSES)])
+    # scribbles label a few percent of the pixels: train with avg_non_ignore=True (WeakLabelChecksHook warns)
+    PARTIAL_LABELS = True
 
     def __init__(self, scribble_suffix: str = '.xml', img_suffix: str = '.jpg', seg_map_suffix: str = '.png',
                  **kwargs) -> None:

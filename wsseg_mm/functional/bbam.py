@@ -50,8 +50,9 @@ def jitter_boxes(boxes: Tensor, num_proposals: int, ratio: float = 0.3, generato
         raise ValueError(f'ratio must lie in [0, 0.5] so that jittered boxes stay valid, got {ratio}')
     boxes = torch.as_tensor(boxes)
     size = (boxes[:, 2:] - boxes[:, :2]).repeat(1, 2)  # (B, 4): w, h, w, h
+    # drawn on the CPU (the generator's device), so a seed gives the same proposals on every device
     noise = torch.rand((boxes.shape[0], num_proposals, 4), generator=generator, dtype=torch.float64)
-    noise = ((noise * 2 - 1) * ratio).to(boxes.dtype)
+    noise = ((noise * 2 - 1) * ratio).to(device=boxes.device, dtype=boxes.dtype)
     if keep_original and num_proposals > 0:
         noise[:, 0] = 0
     proposals = boxes[:, None] + noise * size[:, None]

@@ -103,7 +103,7 @@ class BBAMExplainer:
         probs = F.softmax(out['cls_score'], dim=-1)
         deltas = out['bbox_pred']
         if not roi_head.bbox_head.reg_class_agnostic:
-            deltas = deltas.view(deltas.shape[0], -1, 4)[torch.arange(deltas.shape[0]), labels]
+            deltas = deltas.view(deltas.shape[0], -1, 4)[torch.arange(deltas.shape[0], device=deltas.device), labels]
         return probs, deltas
 
     def find_positives(self, feats, boxes: torch.Tensor, labels: torch.Tensor, img_shape, generator):
@@ -123,7 +123,7 @@ class BBAMExplainer:
         pred_labels = probs.argmax(-1)
         positives = select_positives(regressed.view(num_boxes, -1, 4), pred_labels.view(num_boxes, -1), boxes,
                                      labels, self.iou_thrs, self.min_positives, self.max_positives)
-        own = probs[torch.arange(probs.shape[0]), flat_labels]
+        own = probs[torch.arange(probs.shape[0], device=probs.device), flat_labels]
         return proposals, positives, own.view(num_boxes, -1), deltas.view(num_boxes, -1, 4)
 
     # ---------------------------------------------------------------------------------------------- explain
@@ -170,7 +170,8 @@ class BBAMExplainer:
                 masks = self._optimise(inputs, group, strides, proposals, positives, labels, ref_probs,
                                                ref_deltas)
                 for b, mask in zip(group, masks):
-                    attributions[b] = upsample_mask(mask, int(strides[b]), inputs.shape[-2:])[:height, :width]
+                    attributions[b] = upsample_mask(mask, int(strides[b]),
+                                                    inputs.shape[-2:])[:height, :width].cpu().numpy()
         return dict(attributions=attributions.clip(0, 1), num_positives=num_positives, strides=strides,
                     scores=scores, seconds=time.perf_counter() - start)
 
@@ -183,7 +184,7 @@ class BBAMExplainer:
         for i, b in enumerate(group):
             idx = positives[b]
             rois.append(torch.cat([proposals.new_full((len(idx), 1), float(i)), proposals[b, idx]], dim=1))
-            owners.append(torch.full((len(idx), ), i, dtype=torch.long))
+            owners.append(torch.full((len(idx), ), i, dtype=torch.long, device=proposals.device))
             roi_labels.append(labels[b].repeat(len(idx)))
             probs0.append(ref_probs[b, idx])
             deltas0.append(ref_deltas[b, idx])
@@ -195,7 +196,7 @@ class BBAMExplainer:
             up = torch.stack([upsample_mask(m, int(strides[b]), size) for m, b in zip(masks, group)])
             feats = self.detector.extract_feat(perturb_image(inputs, up, mean))
             probs, deltas = self._heads(feats, rois, roi_labels)
-            own = probs[torch.arange(probs.shape[0]), roi_labels]
+            own = probs[torch.arange(probs.shape[0], device=probs.device), roi_labels]
             loss, _ = bbam_objective(masks, deltas, deltas0, own, probs0, owners, self.l1_weight, self.use_box_head,
                                      self.use_cls_head)
             optimizer.zero_grad()

@@ -59,6 +59,13 @@ class CAMClassifier(BaseSegmentor):
         return self.classifier(F.adaptive_avg_pool2d(features, 1)).flatten(1)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> Dict[str, Tensor]:
+        missing = [s.metainfo.get('img_path', '?') for s in data_samples if 'gt_img_labels' not in s]
+        if missing:
+            raise ValueError(f'{type(self).__name__} trains on image-level labels, but the data samples have no '
+                             f'gt_img_labels (e.g. {missing[0]}): set num_classes in the PackWeakSegInputs of '
+                             f"train_dataloader.dataset.pipeline (dict(type='PackWeakSegInputs', "
+                             f'num_classes={self.num_classes}), background included), and use a dataset that gives '
+                             "image-level labels (VOCImageLabelDataset)")
         targets = torch.stack([s.gt_img_labels[1:] for s in data_samples]).to(inputs.device)
         logits = self._forward(inputs)
         with torch.no_grad():

@@ -40,4 +40,6 @@ train_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'sld_decision': dict(lr_mult=10.0, decay_mult=0.0)}))
+# SLD: T = 3 expansions (after iterations 250, 500, 750), scored against the toy's full masks
+custom_hooks = [dict(type='SLDHook', num_steps=3, gt_dir=_base_.toy_voc_root + '/SegmentationClass')]
 work_dir = 'work_dirs/psi_toy/psi'

@@ -15,7 +15,9 @@ class PackWeakSegInputs(PackSegInputs):
     background, always 0) is added to the data sample when ``img_labels`` and ``num_classes`` are known.
 
     Args:
-        num_classes (int, optional): length of the multi-hot vector; without it only the metainfo is packed.
+        num_classes (int, optional): length of the multi-hot vector, background included (21 for VOC); without it
+            only the metainfo is packed, and a model that trains on image-level labels (``CAMClassifier``) stops
+            with an error naming this key.
     """
 
     def __init__(self, num_classes: int = None, meta_keys=PackSegInputs().meta_keys + WEAK_META_KEYS) -> None:
@@ -26,7 +28,12 @@ class PackWeakSegInputs(PackSegInputs):
         packed = super().transform(results)
         if self.num_classes is not None and 'img_labels' in results:
             import torch
+            labels = np.asarray(results['img_labels'], dtype=np.int64)
+            if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
+                raise ValueError(f'PackWeakSegInputs(num_classes={self.num_classes}): image label {labels.max()} of '
+                                 f'{results.get("img_path", "an image")} is out of range: set num_classes to the '
+                                 "dataset's number of classes, background included")
             multi_hot = torch.zeros(self.num_classes)
-            multi_hot[np.asarray(results['img_labels'], dtype=np.int64)] = 1
+            multi_hot[labels] = 1
             packed['data_samples'].set_data(dict(gt_img_labels=multi_hot))
         return packed

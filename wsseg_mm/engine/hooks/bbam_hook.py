@@ -15,7 +15,7 @@ from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from ...apis.bbam import build_bbam_dataset, check_bbam_proposals, generate_bbam_pseudo_labels, merge_bbam_settings
+from ...apis.bbam import build_bbam_dataset, check_bbam_setup, generate_bbam_pseudo_labels, merge_bbam_settings
 
 
 @HOOKS.register_module()
@@ -25,8 +25,9 @@ class BBAMHook(Hook):
     Its keyword arguments are the BBAM settings, with their defaults in :data:`wsseg_mm.apis.bbam.BBAM_DEFAULTS`:
     ``out_dir`` (default ``{work_dir}/bbam``: ``instances.json`` (COCO, ignore region per instance),
     ``semantic/*.png``, ``attributions/*.npz``, ``summary.json``), ``pipeline`` (the loading pipeline: image, boxes,
-    resize, pack; no random augmentation. Default: the training dataset's own pipeline, which is rarely what you
-    want (random flips)), ``dataset`` (default: the training set of the config, unwrapped), ``explainer``
+    resize, pack. Default: the training dataset's own pipeline without its random transforms, with a warning naming
+    what was dropped; random transforms in a given pipeline are dropped too), ``dataset`` (default: the training set
+    of the config without RepeatDataset / ClassBalancedDataset, each part of a ConcatDataset), ``explainer``
     (keyword arguments of :class:`wsseg_mm.models.bbam_explainer.BBAMExplainer`), ``crf``, ``fg_thr``, ``bg_thr``,
     ``proposals`` (post-processing, see :func:`wsseg_mm.apis.generate_bbam_pseudo_labels`), ``seed``
     (proposal-jitter seed) and ``limit`` (explain only the first images).
@@ -37,12 +38,22 @@ class BBAMHook(Hook):
         self.settings = merge_bbam_settings(settings)
 
     def before_train(self, runner) -> None:
-        """Fail now, not after hours of training, when the configured MCG proposals are missing."""
-        check_bbam_proposals(self.settings)
+        """Fail now, not after hours of training: the settings, the proposal source, the dataset to explain (built,
+        deterministic pipeline, unique names, first image loaded), the explainer's arguments, the detector and the
+        output folder are checked (:func:`wsseg_mm.apis.bbam.check_bbam_setup`)."""
+        self._dataset = check_bbam_setup(runner.cfg, self.settings, self._detector(runner), self._out_dir(runner))
+        runner.logger.info(f'BBAM: checked; after training it explains {len(self._dataset)} images into '
+                           f'{self._out_dir(runner)}')
 
     def after_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(runner.model) else runner.model
-        dataset = build_bbam_dataset(runner.cfg, self.settings)
-        out_dir = self.settings['out_dir'] or osp.join(runner.work_dir, 'bbam')
+        dataset = getattr(self, '_dataset', None) or build_bbam_dataset(runner.cfg, self.settings)
+        out_dir = self._out_dir(runner)
         runner.logger.info(f'BBAM: explaining {len(dataset)} training images into {out_dir}')
-        generate_bbam_pseudo_labels(model, dataset, out_dir, self.settings)
+        generate_bbam_pseudo_labels(self._detector(runner), dataset, out_dir, self.settings)
+
+    @staticmethod
+    def _detector(runner):
+        return runner.model.module if is_model_wrapper(runner.model) else runner.model
+
+    def _out_dir(self, runner) -> str:
+        return self.settings['out_dir'] or osp.join(runner.work_dir, 'bbam')
