@@ -322,8 +322,10 @@ def test_detector_configs_carry_the_hook_with_paper_defaults(name):
     if name == 'faster_rcnn_voc.py':
         assert settings['explainer']['stride_base'] == 16 and settings['explainer']['stride_scale'] == 48
         # the MCG proposals are checked before training starts, not after it ends
+        from types import SimpleNamespace
+        runner = SimpleNamespace(cfg=cfg, model=model, work_dir='work_dirs/unused')
         with pytest.raises(FileNotFoundError, match='MCG'):
-            hook.before_train(None)
+            hook.before_train(runner)
 
 
 def test_explainer_defaults_are_the_papers():

@@ -383,7 +383,7 @@ def test_psi_segmentor_on_plain_labels_is_a_stock_encoder_decoder():
         assert torch.allclose(model.predict(inputs)[0].seg_logits.data, stock.predict(inputs)[0].seg_logits.data)
 
 
-@pytest.mark.parametrize('config', ['deeplabv3plus_r101-os16-cpp-sld_40k_voc12aug-scribble.py',
+@pytest.mark.parametrize('config', ['deeplabv3plus_r101-os16-cpp-sld_132k_voc12aug-scribble.py',
                                     'toy/deeplabv3plus_r18-quarter-os16-cpp-sld_1k_toy-scribble.py'])
 def test_configs_build(config):
     from mmengine.config import Config

@@ -225,7 +225,7 @@ def test_sld_hook_switches_persistent_workers_and_resumes(voc_root, tmp_path):
 
 def test_sld_hook_in_the_toy_and_voc_configs():
     repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
-    for name in ('deeplabv3plus_r101-os16-cpp-sld_40k_voc12aug-scribble.py',
+    for name in ('deeplabv3plus_r101-os16-cpp-sld_132k_voc12aug-scribble.py',
                  'toy/deeplabv3plus_r18-quarter-os16-cpp-sld_1k_toy-scribble.py'):
         cfg = Config.fromfile(osp.join(repo, 'configs', 'psi', name))
         settings = api.sld_settings(cfg)

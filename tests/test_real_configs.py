@@ -30,7 +30,7 @@ IRNET = dict(cam='configs/irnet/cam_r50-os16_5e_voc12aug.py', irn='configs/irnet
              deeplab='configs/irnet/deeplabv3_r50-d8_20k_voc12aug-irnet.py')
 BBAM = dict(detector='configs/bbam/faster_rcnn_voc.py', mask_rcnn='configs/bbam/mask-rcnn_r50_fpn_1x_voc12aug-bbam.py',
             deeplab='configs/bbam/deeplabv3_r50-d8_20k_voc12aug-bbam.py')
-PSI = dict(segmentor='configs/psi/deeplabv3plus_r101-os16-cpp-sld_40k_voc12aug-scribble.py')
+PSI = dict(segmentor='configs/psi/deeplabv3plus_r101-os16-cpp-sld_132k_voc12aug-scribble.py')
 TOY_IRNET = dict(cam='configs/irnet/toy/cam_r18-quarter-os8_80e_toy.py',
                  irn='configs/irnet/toy/irnet_r18-quarter-os8_20e_toy.py')
 ENV = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')

@@ -42,9 +42,17 @@ train_pipeline = [
          meta_keys=('img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip',
                     'flip_direction', 'reduce_zero_label', 'sld_step')),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
-# g learns ten times faster than the network, without weight decay (ours; the paper is silent)
-optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'sld_decision': dict(lr_mult=10.0, decay_mult=0.0)}))
+# Sec. 5.2: 200 epochs of train_aug; batch 16 (ours, the paper is silent) = 132k iterations
+max_iters = 132000
+train_dataloader = dict(batch_size=16, dataset=dict(pipeline=train_pipeline))
+# Sec. 5.2: SGD, momentum 0.9, lr 0.001, weight decay 0.001, poly decay (power 0.9: ours); g learns ten times
+# faster than the network, without weight decay (ours; the paper is silent)
+optim_wrapper = dict(
+    optimizer=dict(lr=0.001, weight_decay=0.001),
+    paramwise_cfg=dict(custom_keys={'sld_decision': dict(lr_mult=10.0, decay_mult=0.0)}))
+param_scheduler = [dict(type='PolyLR', eta_min=0, power=0.9, begin=0, end=max_iters, by_epoch=False)]
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters // 10)
+default_hooks = dict(checkpoint=dict(by_epoch=False, interval=max_iters // 10))
 # SLD (Sec. 3.3): T + 1 equal stages; after each of the first T every train_aug image is expanded (original size, no
 # augmentation) into {sld_dir}/step_<t+1>/ and state.json moves the pipeline above to it. The SBD masks score the
 # labels (log: labelled fraction, accuracy); sld_dir is the LoadSLDLabels one above.
