@@ -137,3 +137,37 @@ def a2d_root(tmp_path_factory):
         rows.append(f'{vid},{list(anns.values())[0][1][0]},0,1,{h},{w},4,{len(anns)},{usage}')
     (root / 'videoset.csv').write_text('\n'.join(rows) + '\n')
     return str(root)
+
+
+def tiny_psi_model(num_classes=21, loss_decode=None, **preprocessor):
+    """A PSISegmentor small enough for CPU tests: ResNetV1c-18 at 8 base channels (OS16), the CPP neck and head.
+
+    ``preprocessor``: ``SegDataPreProcessor`` arguments besides mean / pads (default: std 255, size 32 x 32);
+    ``loss_decode``: the head's losses (default: the head's own)."""
+    head = dict(type='CPPSepASPPHead', in_channels=64, in_index=3, channels=8, dilations=(1, 2, 3, 4),
+                c1_in_channels=8, c1_channels=4, cpp_channels=8, dropout_ratio=0.1, num_classes=num_classes,
+                norm_cfg=dict(type='BN', requires_grad=True), align_corners=False)
+    if loss_decode is not None:
+        head['loss_decode'] = loss_decode
+    return dict(
+        type='PSISegmentor',
+        data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], pad_val=0, seg_pad_val=255,
+                               **(preprocessor or dict(std=[255, 255, 255], size=(32, 32)))),
+        backbone=dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8, out_indices=(0, 1, 2, 3),
+                      strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2), norm_cfg=dict(type='BN', requires_grad=True),
+                      contract_dilation=True, init_cfg=None),
+        neck=dict(type='CPPNeck', in_channels=(8, 16, 32, 64), channels=8),
+        decode_head=head,
+        sld_base_radius=2,
+        train_cfg=dict(),
+        test_cfg=dict(mode='whole'))
+
+
+@pytest.fixture(scope='module')
+def one_torch_thread():
+    """Tiny tensors: on shared, busy cores each multi-threaded op waits for a time slice (~100x slower)."""
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -15,33 +15,17 @@ import wsseg_mm  # noqa: F401
 from wsseg_mm.fileio.labels import save_label_png
 from wsseg_mm.functional import psi
 
-REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+from conftest import REPO, tiny_psi_model
+
 PAPER_RADII = (1, 1, 1, 4)
 TINY_PSI = dict(
-    type='PSISegmentor',
-    data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[1, 1, 1], pad_val=0, seg_pad_val=255,
-                           size_divisor=16),
-    backbone=dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8, out_indices=(0, 1, 2, 3),
-                  strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2), norm_cfg=dict(type='BN', requires_grad=True),
-                  contract_dilation=True, init_cfg=None),
-    neck=dict(type='CPPNeck', in_channels=(8, 16, 32, 64), channels=8),
-    decode_head=dict(type='CPPSepASPPHead', in_channels=64, in_index=3, channels=8, dilations=(1, 2, 3, 4),
-                     c1_in_channels=8, c1_channels=4, cpp_channels=8, dropout_ratio=0.1, num_classes=3,
-                     norm_cfg=dict(type='BN', requires_grad=True), align_corners=False,
-                     loss_decode=[dict(type='CrossEntropyLoss', avg_non_ignore=True),
-                                  dict(type='SmoothnessLoss', loss_weight=100.0)]),
-    sld_base_radius=2,
-    train_cfg=dict(),
+    tiny_psi_model(num_classes=3, loss_decode=[dict(type='CrossEntropyLoss', avg_non_ignore=True),
+                                               dict(type='SmoothnessLoss', loss_weight=100.0)],
+                   std=[1, 1, 1], size_divisor=16),
     test_cfg=ConfigDict(mode='whole'))  # what a config file gives
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    """Tiny tensors: on shared, busy cores each multi-threaded op waits for a time slice (~100x slower here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
 
 def build(cfg, registry='MODELS'):

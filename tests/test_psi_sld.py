@@ -15,33 +15,16 @@ from wsseg_mm.apis import psi as api
 from wsseg_mm.fileio.labels import load_label_png
 from wsseg_mm.functional.psi import sld_radius, sld_regions
 
+from conftest import tiny_psi_model
+
 # a PSI segmentor small enough for a CPU test, over the 21 VOC classes of the conftest layout
-TINY = dict(
-    type='PSISegmentor',
-    data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[255, 255, 255], pad_val=0,
-                           seg_pad_val=255, size=(32, 32)),
-    backbone=dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8, out_indices=(0, 1, 2, 3),
-                  strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2), norm_cfg=dict(type='BN', requires_grad=True),
-                  contract_dilation=True, init_cfg=None),
-    neck=dict(type='CPPNeck', in_channels=(8, 16, 32, 64), channels=8),
-    decode_head=dict(type='CPPSepASPPHead', in_channels=64, in_index=3, channels=8, dilations=(1, 2, 3, 4),
-                     c1_in_channels=8, c1_channels=4, cpp_channels=8, dropout_ratio=0.1, num_classes=21,
-                     norm_cfg=dict(type='BN', requires_grad=True), align_corners=False,
-                     loss_decode=[dict(type='CrossEntropyLoss', avg_non_ignore=True),
-                                  dict(type='SmoothnessLoss', loss_weight=1.0)]),
-    sld_base_radius=2,
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+TINY = tiny_psi_model(loss_decode=[dict(type='CrossEntropyLoss', avg_non_ignore=True),
+                                   dict(type='SmoothnessLoss', loss_weight=1.0)])
 META_KEYS = ('img_path', 'ori_shape', 'img_shape', 'pad_shape', 'scale_factor', 'flip', 'flip_direction',
              'reduce_zero_label', 'sld_step')
 
 
-@pytest.fixture(autouse=True, scope='module')
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures('one_torch_thread')
 
 
 def make_cfg(voc_root, sld_dir, work_dir='work', max_iters=16, num_steps=3, workers=0, **hook):

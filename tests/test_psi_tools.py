@@ -7,7 +7,7 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from conftest import REPO, run_tool
+from conftest import REPO, run_tool, tiny_psi_model
 
 TOY = osp.join(REPO, 'configs', 'psi', 'toy')
 
@@ -62,19 +62,7 @@ def test_toy_configurations_differ_in_one_factor_each():
         assert cfg.model.decode_head.dilations == (1, 2, 3, 4) and cfg.optim_wrapper.optimizer.lr == 0.02
 
 
-TINY = dict(
-    type='PSISegmentor',
-    data_preprocessor=dict(type='SegDataPreProcessor', mean=[0, 0, 0], std=[255, 255, 255], pad_val=0,
-                           seg_pad_val=255, size=(32, 32)),
-    backbone=dict(type='ResNetV1c', depth=18, stem_channels=8, base_channels=8, out_indices=(0, 1, 2, 3),
-                  strides=(1, 2, 2, 1), dilations=(1, 1, 1, 2), norm_cfg=dict(type='BN', requires_grad=True),
-                  contract_dilation=True, init_cfg=None),
-    neck=dict(type='CPPNeck', in_channels=(8, 16, 32, 64), channels=8),
-    decode_head=dict(type='CPPSepASPPHead', in_channels=64, in_index=3, channels=8, dilations=(1, 2, 3, 4),
-                     c1_in_channels=8, c1_channels=4, cpp_channels=8, dropout_ratio=0.1, num_classes=21,
-                     norm_cfg=dict(type='BN', requires_grad=True), align_corners=False),
-    sld_base_radius=2,
-    test_cfg=dict(mode='whole'))
+TINY = tiny_psi_model()
 
 
 def _tiny_setup(voc_root, folder):
