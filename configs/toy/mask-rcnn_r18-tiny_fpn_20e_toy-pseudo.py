@@ -4,7 +4,7 @@
 # which also swaps in its ignore-aware mask head).
 _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py', 'mmdet::_base_/datasets/coco_instance.py',
-    'mmdet::_base_/schedules/schedule_1x.py', 'mmdet::_base_/default_runtime.py'
+    '../_base_/schedules/toy_detector_20e.py', 'mmdet::_base_/default_runtime.py'
 ]
 custom_imports = dict(imports=['wsseg_mm'], allow_failed_imports=False)
 data_root = 'data/toy/VOCdevkit/VOC2012/'
@@ -50,15 +50,5 @@ test_dataloader = val_dataloader
 val_evaluator = [dict(type='CocoMetric', ann_file=data_root + 'annotations/val_instances.json', metric=['segm']),
                  dict(type='InstanceAPMetric', iou_thrs=(0.5, 0.7))]
 test_evaluator = val_evaluator
-max_epochs = 20
-train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
-param_scheduler = [
-    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=200),
-    dict(type='MultiStepLR', begin=0, end=max_epochs, by_epoch=True, milestones=[14, 18], gamma=0.1)
-]
-# from scratch, AdamW trains the toy detector far better than SGD
-# (see configs/toy/faster-rcnn_r18-tiny_fpn_20e_toy-boxes.py)
-optim_wrapper = dict(_delete_=True, type='OptimWrapper', optimizer=dict(type='AdamW', lr=1e-3, weight_decay=0.05),
-                     clip_grad=dict(max_norm=10, norm_type=2))
-auto_scale_lr = dict(enable=False, base_batch_size=8)
+max_epochs = 20  # the schedule's (toy_detector_20e.py: AdamW, warm-up)
 default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
