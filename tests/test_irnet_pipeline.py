@@ -79,7 +79,7 @@ def test_stage_outputs(pipeline):
     import numpy as np
 
     from wsseg_mm.fileio.labels import load_coco_instances, load_label_png
-    names = sorted(f[:-4] for f in os.listdir(pipeline['cams']))
+    names = sorted(f[:-4] for f in os.listdir(pipeline['cams']) if f.endswith('.npz'))
     assert len(names) == 6
     cam = np.load(osp.join(pipeline['cams'], names[0] + '.npz'))
     assert cam['high_res'].shape[1:] == (64, 64) and cam['strided'].shape[1:] == (16, 16)
@@ -99,7 +99,7 @@ def test_rerun_skips_finished_images(pipeline):
     log = run_tool(['tools/irnet/make_cams.py', CAM_CFG, pipeline['ckpt'], '--out-dir', pipeline['cams'],
                     '--cfg-options', *pipeline['cam_opts']], env_extra=ONE_THREAD)
     assert '0 written, 6 already done' in log
-    os.remove(osp.join(pipeline['cams'], sorted(os.listdir(pipeline['cams']))[0]))
+    os.remove(osp.join(pipeline['cams'], sorted(f for f in os.listdir(pipeline['cams']) if f.endswith('.npz'))[0]))
     log = run_tool(['tools/irnet/make_cams.py', CAM_CFG, pipeline['ckpt'], '--out-dir', pipeline['cams'],
                     '--cfg-options', *pipeline['cam_opts']], env_extra=ONE_THREAD)
     assert '1 written, 5 already done' in log

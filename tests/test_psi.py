@@ -190,18 +190,38 @@ def test_sld_expand_keeps_labels_and_stays_in_omega():
 
 
 def test_sld_loss_by_hand():
-    # two classes everywhere in Omega; pixel 0 scribbled 0, pixel 1 predicted 1
-    binarized = torch.tensor([[[0.5, 0.5, 0.9]], [[0.9, 0.5, 0.5]]], requires_grad=True)
+    # a (class, pixel) pair of Omega costs -log B when the target is that class, else -log(1 - B)
+    binarized = torch.tensor([[[0.75, 0.6, 0.9]], [[0.9, 0.7, 0.5]]], requires_grad=True)
     classes = torch.tensor([0, 1])
-    regions = torch.tensor([[[True, True, False]], [[True, True, False]]])
+    regions = torch.tensor([[[True, True, False]], [[True, True, False]]])  # pixel 2 outside both Omega
     scribbles = torch.tensor([[0, 255, 255]])
-    prediction = torch.tensor([[2, 1, 1]])  # pixel 0: class 2 is not in y_t, skipped; pixel 2 outside Omega
+    prediction = torch.tensor([[2, 1, 1]])  # pixel 0: class 2 (not in y_t) is "another class" for both
     loss = psi.sld_loss(binarized, classes, regions, scribbles, prediction, seg_weight=0.5)
-    term1 = -math.log(0.5 / 1.4)
-    term2 = -math.log(0.5)
+    term1 = (-math.log(0.75) - math.log(1 - 0.9)) / 2
+    term2 = (-math.log(1 - 0.75) - math.log(1 - 0.6) - math.log(1 - 0.9) - math.log(0.7)) / 4
     assert loss.item() == pytest.approx(term1 + 0.5 * term2)
     loss.backward()
-    assert binarized.grad.abs().sum() > 0
+    assert binarized.grad[:, :, 2].abs().sum() == 0  # outside Omega
+    assert binarized.grad[:, :, :2].abs().sum() > 0
+
+
+def test_sld_loss_pulls_gamma_between_the_classes():
+    # M(c, .) over Omega_c: pixels of c (y_seg = c) at 0.9 / 0.7, pixels of another class at 0.3 / 0.1; from gamma
+    # far below (every pixel diffused) or far above (none), gradient descent on L_sld brings gamma to the top of the
+    # other class (a pixel of another class above gamma pushes harder than one of c pulls), so that only c's grow
+    scores = torch.tensor([[[0.9, 0.7, 0.3, 0.1]]])
+    regions = torch.ones(1, 1, 4, dtype=torch.bool)
+    prediction = torch.tensor([[0, 0, 1, 1]])
+    scribbles = torch.full((1, 4), 255)
+    for start in (-0.5, 0.5):
+        gamma = torch.tensor([start], requires_grad=True)
+        optimizer = torch.optim.SGD([gamma], lr=0.01)
+        for _ in range(300):
+            optimizer.zero_grad()
+            binarized = psi.soft_binarize(scores, gamma, regions)
+            psi.sld_loss(binarized, torch.tensor([0]), regions, scribbles, prediction).backward()
+            optimizer.step()
+        assert 0.25 < gamma.item() < 0.7, (start, gamma.item())
 
 
 # ----------------------------------------------------------------------------------------------------------

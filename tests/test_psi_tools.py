@@ -27,6 +27,7 @@ def _fake_run(run_dir, miou, time, steps=()):
             json.dump(dict(step=len(steps), history=history), f)
 
 
+@pytest.mark.slow  # builds the three toy models for the in-process timing
 def test_benchmark_table_paired_differences_and_time_ratio(tmp_path):
     # seed 0 follows the paper's ordering; seed 1 has +SLD below P
     figures = {'baseline': (40, 41), 'lp': (42, 44), 'cpp': (45, 46), 'sld': (44, 43), 'cpp-sld': (48, 47)}
@@ -34,16 +35,25 @@ def test_benchmark_table_paired_differences_and_time_ratio(tmp_path):
         for seed, miou in enumerate(mious):
             _fake_run(str(tmp_path / run / f'seed_{seed}'), miou, 0.3 if 'cpp' in run else 0.2,
                       steps=(0.1, 0.2, 0.3) if 'sld' in run else ())
+    for seed, miou in enumerate((49.5, 48.25)):  # tools/test.py --tta --work-dir .../tta
+        tta = tmp_path / 'cpp-sld' / f'seed_{seed}' / 'tta' / '20260101_000001'
+        tta.mkdir(parents=True)
+        (tta / '20260101_000001.json').write_text(json.dumps(dict(aAcc=91.0, mIoU=miou)))
     out = tmp_path / 'benchmark.json'
     log = run_tool([osp.join(REPO, 'tools', 'psi', 'benchmark.py'), '--work-dir', tmp_path, '--seeds', '0', '1',
-                    '--out', out])
-    assert '| +CPP+SLD | 48.0 | 47.0 | 47.5 | 0.300 |' in log
+                    '--out', out, '--time-iters', '1'])
+    assert '| +CPP+SLD | 48.0 | 47.0 | 47.5 | 0.300 |' in log  # logged time: the first log left out
+    assert '| +CPP+SLD (TTA) | 49.5 | 48.2 | 48.9 | n/a |' in log
     assert 'P < +SLD: +2.0, -1.0; mean 0.5, 1/2 seeds -> does NOT hold' in log
     assert 'P < +CPP: +3.0, +2.0; mean 2.5, 2/2 seeds -> holds' in log
-    assert 'CPP iteration-time ratio: +CPP / baseline = 1.50, +CPP / P = 1.50' in log  # first log left out
     assert '+SLD seed 1 SLD step 3: labelled fraction 0.3000' in log
     saved = json.loads(out.read_text())
     assert saved['runs']['P']['miou'] == 43 and len(saved['orderings']) == 4
+    # the time ratio is measured in-process, the three toy models in turn
+    timing = saved['timing']
+    assert set(timing['seconds']) == {'baseline', 'P', '+CPP'} and all(v > 0 for v in timing['seconds'].values())
+    assert timing['ratios']['+CPP / P'] == pytest.approx(timing['seconds']['+CPP'] / timing['seconds']['P'])
+    assert '+CPP / baseline = ' in log
 
 
 def test_toy_configurations_differ_in_one_factor_each():

@@ -1,10 +1,11 @@
 """Every config for a real dataset, run end to end with the README's commands on a miniature of the real layouts.
 
 The toy proves quality; the miniature proves wiring. ``tools/make_toy_data.py --layout real`` writes VOC 2012 +
-SBD train_aug (+ ScribbleSup, MCG), COCO and A2D in their real layouts, names, sizes and classes; the test links
-it as ``data/`` of a scratch folder and runs, from there, each stage of IRNet and BBAM exactly as the README
-gives it, on the configs under ``configs/irnet`` and ``configs/bbam``, and the PSI config on the scribbles; the
-dataset bases for real data (A2D, scribbles, ...) each build and load a sample from it. A fast test fails when a
+SBD train_aug (+ ScribbleSup, MCG), PASCAL-Context (+ scribbles), COCO and A2D in their real layouts, names, sizes
+and classes; the test links it as ``data/`` of a scratch folder and runs, from there, each stage of IRNet and BBAM
+exactly as the README gives it, on the configs under ``configs/irnet`` and ``configs/bbam``, and the PSI VOC and
+PASCAL-Context configs on the scribbles; the dataset bases for real data (A2D, scribbles, ...) each build and load a
+sample from it. A fast test fails when a
 config for real data is added that no chain here runs. The only ``--cfg-options`` are the ones
 that shrink cost (epochs / iterations, batch, crop and resize scales, workers, CAM test scales, BBAM steps, walk
 length, detections kept), ``init_cfg=None`` / ``pretrained=None`` (no downloads) and, for the Mask R-CNN stages,
@@ -19,18 +20,21 @@ import json
 import os
 import os.path as osp
 
+import numpy as np
 import pytest
 from mmengine.config import Config
 
 from conftest import REPO, run_tool
 
 VOC = 'data/VOCdevkit/VOC2012'
+CONTEXT = 'data/VOCdevkit/VOC2010'
 IRNET = dict(cam='configs/irnet/cam_r50-os16_5e_voc12aug.py', irn='configs/irnet/irnet_r50-os16_3e_voc12aug.py',
              mask_rcnn='configs/irnet/mask-rcnn_r50_fpn_1x_voc12aug-irnet.py',
              deeplab='configs/irnet/deeplabv3_r50-d8_20k_voc12aug-irnet.py')
 BBAM = dict(detector='configs/bbam/faster_rcnn_voc.py', mask_rcnn='configs/bbam/mask-rcnn_r50_fpn_1x_voc12aug-bbam.py',
             deeplab='configs/bbam/deeplabv3_r50-d8_20k_voc12aug-bbam.py')
-PSI = dict(segmentor='configs/psi/deeplabv3plus_r101-os16-cpp-sld_132k_voc12aug-scribble.py')
+PSI = dict(segmentor='configs/psi/deeplabv3plus_r101-os16-cpp-sld_132k_voc12aug-scribble.py',
+           context='configs/psi/deeplabv3plus_r101-os16-cpp-sld_62k_context-scribble.py')
 TOY_IRNET = dict(cam='configs/irnet/toy/cam_r18-quarter-os8_80e_toy.py',
                  irn='configs/irnet/toy/irnet_r18-quarter-os8_20e_toy.py')
 ENV = dict(OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
@@ -104,9 +108,13 @@ def _last_checkpoint(cwd, config):
     return checkpoint
 
 
-def _names(cwd, split):
-    with open(osp.join(cwd, VOC, 'ImageSets', 'Segmentation', f'{split}.txt')) as f:
+def _lines(path):
+    with open(path) as f:
         return sorted(line.strip() for line in f if line.strip())
+
+
+def _names(cwd, split):
+    return _lines(osp.join(cwd, VOC, 'ImageSets', 'Segmentation', f'{split}.txt'))
 
 
 def _stems(folder, suffix):
@@ -165,6 +173,17 @@ def test_miniature_is_in_the_real_layout(workspace):
             coco = json.load(f)
         assert tuple(c['name'] for c in coco['categories']) == COCO_CLASSES
         assert all(osp.isfile(osp.join(workspace, 'data', 'coco', split, i['file_name'])) for i in coco['images'])
+    from mmseg.datasets import PascalContextDataset
+    context = osp.join(workspace, CONTEXT)
+    lists = {split: _lines(osp.join(context, 'ImageSets', 'SegmentationContext', f'{split}.txt')) for split in
+             ('train', 'val')}
+    assert not set(lists['train']) & set(lists['val']) and len(lists['train']) == 6 and len(lists['val']) == 4
+    for name in lists['train'] + lists['val']:
+        labels = np.array(Image.open(osp.join(context, 'SegmentationClassContext', name + '.png')))
+        assert labels.max() < 60 and Image.open(osp.join(context, 'JPEGImages', name + '.jpg')).size[::-1] == \
+            labels.shape
+        path = osp.join(context, 'ScribbleAnnotation', 'pascal_context', name + '.xml')
+        assert {tag for tag, _ in read_scribbles(path)} <= set(PascalContextDataset.METAINFO['classes'])
     videos = scan_a2d(osp.join(workspace, 'data', 'A2D', 'Release'), 'all')
     assert len(videos) == 4 and all(v['height'] == 320 and v['annotations'] for v in videos)
 
@@ -218,27 +237,32 @@ def test_bbam_real_configs(workspace):
 
 
 @pytest.mark.slow
-def test_psi_real_configs(workspace):
-    # PSI on the ScribbleSup scribbles of train_aug; SLDHook expands every train_aug image after stages 0-2 (README:
-    # tools/train.py), scored against the SBD masks, and the model is scored on val
-    cwd, config = workspace, _config(PSI['segmentor'])
-    train_aug = _names(cwd, 'train_aug')
-    sld_dir = osp.join(cwd, VOC, 'psi', 'sld')
+@pytest.mark.parametrize('dataset', ['voc', 'context'])
+def test_psi_real_configs(workspace, dataset):
+    # PSI on the ScribbleSup scribbles of VOC train_aug / PASCAL-Context train; SLDHook expands every training image
+    # after stages 0-2 (README: tools/train.py), scored against the full masks, and the model is scored on val
+    cwd = workspace
+    if dataset == 'voc':
+        config, root, train = _config(PSI['segmentor']), VOC, _names(cwd, 'train_aug')
+    else:
+        config, root = _config(PSI['context']), CONTEXT
+        train = _lines(osp.join(cwd, CONTEXT, 'ImageSets', 'SegmentationContext', 'train.txt'))
+    sld_dir = osp.join(cwd, root, 'psi', 'sld')
     log = _tool(cwd, 'train.py', config, options=PSI_OPTIONS)
     assert 'mIoU' in log
     for step in (1, 2, 3):
-        assert _stems(osp.join(sld_dir, f'step_{step}'), '.png') == train_aug
-        assert f'SLD step {step}: {len(train_aug)} images' in log
+        assert _stems(osp.join(sld_dir, f'step_{step}'), '.png') == train
+        assert f'SLD step {step}: {len(train)} images' in log
     with open(osp.join(sld_dir, 'state.json')) as f:
         state = json.load(f)
     assert state['step'] == 3 and [h['step'] for h in state['history']] == [1, 2, 3]
-    assert all(h['scored_images'] == len(train_aug) for h in state['history'])
+    assert all(h['scored_images'] == len(train) for h in state['history'])
     # README: one step again from the checkpoint, with the tool (the same API)
     out = _tool(cwd, 'psi/expand_labels.py', config, _last_checkpoint(cwd, config), '--step', '2', '--overwrite',
                 options=PSI_OPTIONS)
     summary = json.loads([line for line in out.splitlines() if line.startswith('{')][-1])
-    assert summary['step'] == 3 and summary['images'] == len(train_aug) and summary['accuracy'] is not None
-    assert _stems(osp.join(sld_dir, 'step_3'), '.png') == train_aug
+    assert summary['step'] == 3 and summary['images'] == len(train) and summary['accuracy'] is not None
+    assert _stems(osp.join(sld_dir, 'step_3'), '.png') == train
 
 
 # ------------------------------------------------------------------------------------ image lists from one place
@@ -302,7 +326,9 @@ def test_every_real_config_runs_here():
         if '_base_' in parts or 'toy' in parts:
             continue
         real.update(f'{rel}/{f}' for f in files if f.endswith('.py'))
-    covered = set(IRNET.values()) | set(BBAM.values()) | set(PSI.values())
+    # WS^2's run in tests/test_real_configs_ws2.py, on a miniature (seed 1) whose A2D test clip shows one actor
+    from test_real_configs_ws2 import REAL_CONFIGS as WS2
+    covered = set(IRNET.values()) | set(BBAM.values()) | set(PSI.values()) | set(WS2)
     assert not real - covered, f'configs for real data that tests/test_real_configs.py does not run: {real - covered}'
     assert not covered - real, f'configs run here that no longer exist: {covered - real}'
 
@@ -311,6 +337,7 @@ def test_every_real_config_runs_here():
 # each builds on the miniature from its config unchanged and loads a sample through its pipeline
 BASES = {
     'configs/_base_/datasets/voc12_scribble.py': ('mmseg', ('train', 'val')),
+    'configs/_base_/datasets/context_scribble.py': ('mmseg', ('train', 'val')),
     'configs/_base_/datasets/voc12_aug_image_label.py': ('mmseg', ('train', 'val', 'label')),
     'configs/_base_/datasets/voc12_aug_boxes.py': ('mmdet', ('train', 'val')),
     'configs/_base_/datasets/a2d_video.py': ('mmaction', ('train', 'val')),

@@ -13,8 +13,10 @@ measured breakages:
 ``cpu_distributed``
     Distributed training on CPU (gloo): mmengine's ``init_dist`` (``pytorch`` and ``slurm`` launchers) calls
     ``torch.cuda.set_device`` unconditionally and
-    ``Runner.wrap_model`` passes ``device_ids=[rank]``, which DDP rejects for CPU modules. The wrappers act at call
-    time only without CUDA / for modules whose parameters are all on the CPU, and defer to mmengine otherwise.
+    ``Runner.wrap_model`` passes ``device_ids=[rank]``, which DDP rejects for CPU modules, as it rejects SyncBN
+    layers there (a stock SyncBN config run by mmseg's / mmdet's own ``train.py``): ``MMDistributedDataParallel``
+    drops the device ids and reverts SyncBN to BN (``mmengine.model.revert_sync_batchnorm``). The wrappers act at
+    call time only without CUDA / for modules whose parameters are all on the CPU, and defer to mmengine otherwise.
 ``mmaction_drn``
     mmaction2 1.2.0 ships without ``mmaction/models/localizers/drn``: ``import mmaction.models`` fails. A stub
     module with a ``DRN`` class that refuses to be built takes its place. Required to build any mmaction model
@@ -31,6 +33,7 @@ list of names to apply only those (``mmaction_drn,torch_load``), or of ``-name``
 below are no patches: the tools call them on the config, and they do nothing where CUDA is available.
 """
 import importlib.util
+import logging
 import os
 import sys
 import types
@@ -175,6 +178,7 @@ def patch_cpu_distributed() -> None:
     original_init = MMDistributedDataParallel.__init__
 
     def ddp_init(self, module, detect_anomalous_params: bool = False, **kwargs: Any) -> None:
+        module = _revert_sync_bn_on_cpu(module)
         original_init(self, module, detect_anomalous_params=detect_anomalous_params,
                       **_ddp_kwargs_for(module, kwargs))
 
@@ -189,6 +193,24 @@ def _ddp_kwargs_for(module: torch.nn.Module, kwargs: dict) -> dict:
     if on_cpu and kwargs.get('device_ids') is not None:
         kwargs = dict(kwargs, device_ids=None)
     return kwargs
+
+
+def _revert_sync_bn_on_cpu(module: torch.nn.Module) -> torch.nn.Module:
+    """``module`` with its SyncBN layers (torch's and mmcv's) turned into plain BN when there is no CUDA and every
+    parameter is on the CPU (DDP refuses SyncBN there: "SyncBatchNorm layers only work with GPU modules"); the same
+    module otherwise. This is where the stock ``train.py`` of mmseg / mmdet meets a SyncBN config on CPU processes
+    (``Runner.wrap_model`` builds ``MMDistributedDataParallel``); our tools already replace SyncBN in the config."""
+    if torch.cuda.is_available() or not all(p.device.type == 'cpu' for p in module.parameters()):
+        return module
+    from mmengine.model import revert_sync_batchnorm
+    sync = [name for name, layer in module.named_modules() if 'SyncBatchNorm' in type(layer).__name__]
+    if not sync:
+        return module
+    from mmengine.logging import print_log
+    print_log(f'wsseg_mm: no CUDA, so the {len(sync)} SyncBN layers of the model are plain BN in each CPU process '
+              '(per-process batch statistics; set norm_cfg=dict(type=\'BN\') in the config to silence this)',
+              logger='current', level=logging.WARNING)
+    return revert_sync_batchnorm(module)
 
 
 def replace_sync_bn(cfg: Any) -> Any:

@@ -1,5 +1,7 @@
-"""Write what a config's dataset feeds the model, as pictures: image + label overlay (mmseg), boxes and masks
-(mmdet), frame strips with their tags (mmaction). Run it before training on a new dataset.
+"""Write what a config's dataset feeds the model, as pictures (:func:`wsseg_mm.visualization.samples_figure`):
+image | label over the image | label (mmseg), image | boxes and masks (mmdet), frames with their tags (mmaction);
+titles, a legend of the classes present and of ignore (255), small images enlarged. One PNG per sample and
+``grid.png`` with all of them, one row each. Run it before training on a new dataset.
 
     python tools/analysis_tools/browse_dataset.py CONFIG --output-dir DIR [--split train] [--max 16] [--cfg-options ...]
 """
@@ -7,8 +9,6 @@ import argparse
 import os
 import os.path as osp
 
-import cv2
-import numpy as np
 from mmengine.config import Config, DictAction
 
 import wsseg_mm  # noqa: F401  (first: compat + registration)
@@ -17,37 +17,11 @@ import wsseg_mm  # noqa: F401  (first: compat + registration)
 from mmengine.registry import DATASETS, DefaultScope  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from wsseg_mm.visualization import draw_boxes, make_grid, overlay_label  # noqa: E402
+from wsseg_mm.visualization import samples_figure, save_figure  # noqa: E402
 
 
-def picture(sample: dict, metainfo: dict) -> np.ndarray:
-    """One RGB picture of a packed sample (inputs are BGR CHW or N C T H W uint8 tensors)."""
-    inputs = sample['inputs'].numpy()
-    data = sample['data_samples']
-    if inputs.ndim == 5:  # mmaction: (clips, C, T, H, W) -> strip of the first clip's frames
-        frames = [f[..., ::-1] for f in inputs[0].transpose(1, 2, 3, 0).astype(np.uint8)]
-        strip = make_grid(frames, ncols=len(frames), pad=1)
-        label = data.gt_label if hasattr(data, 'gt_label') else None
-        if label is not None:
-            names = list(metainfo.get('actors', ())) + list(metainfo.get('actions', ()))
-            tags = [names[i] if i < len(names) else str(i) for i in np.nonzero(label.numpy())[0]]
-            cv2.putText(strip, ', '.join(tags), (3, 12), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (255, 255, 255), 1)
-        return strip
-    image = np.ascontiguousarray(inputs.transpose(1, 2, 0)[..., ::-1]).astype(np.uint8)
-    if 'gt_sem_seg' in data:
-        label = data.gt_sem_seg.data[0].numpy()
-        return make_grid([image, overlay_label(image, label, alpha=0.7)], ncols=2, pad=1)
-    if 'gt_instances' in data:
-        inst = data.gt_instances
-        shown = image
-        if 'masks' in inst:
-            label = np.zeros(image.shape[:2], np.uint8)
-            for k, mask in enumerate(inst.masks.to_ndarray()):
-                label[mask > 0] = int(inst.labels[k]) + 1
-            shown = overlay_label(image, label, alpha=0.5)
-        return draw_boxes(shown, inst.bboxes.numpy() if hasattr(inst.bboxes, 'numpy') else inst.bboxes.tensor.numpy(),
-                          inst.labels.numpy(), metainfo.get('classes'))
-    return image
+def sample_name(info: dict, index: int) -> str:
+    return osp.splitext(osp.basename(info.get('img_path') or info.get('frame_dir') or str(index)))[0]
 
 
 def main(argv=None):
@@ -64,15 +38,16 @@ def main(argv=None):
     with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmengine')):
         dataset = DATASETS.build(cfg[f'{args.split}_dataloader']['dataset'])
     os.makedirs(args.output_dir, exist_ok=True)
-    pictures = []
+    samples, names = [], []
     for i in tqdm(range(min(args.max, len(dataset))), desc='browse'):
-        pic = picture(dataset[i], dataset.metainfo)
-        name = osp.splitext(osp.basename(dataset.get_data_info(i).get('img_path') or
-                                         dataset.get_data_info(i).get('frame_dir', str(i))))[0]
-        cv2.imwrite(osp.join(args.output_dir, f'{i:04d}_{name}.png'), pic[..., ::-1])
-        pictures.append(pic)
-    cv2.imwrite(osp.join(args.output_dir, 'grid.png'), make_grid(pictures, ncols=4)[..., ::-1])
-    print(f'{len(pictures)} pictures and grid.png written to {args.output_dir}')
+        sample, name = dataset[i], sample_name(dataset.get_data_info(i), i)
+        save_figure(samples_figure([sample], dataset.metainfo, [name], title=f'{args.split} sample {i}: {name}'),
+                    osp.join(args.output_dir, f'{i:04d}_{name}.png'))
+        samples.append(sample)
+        names.append(name)
+    title = f'{osp.basename(args.config)}: {args.split} samples as fed to the model'
+    save_figure(samples_figure(samples, dataset.metainfo, names, title=title), osp.join(args.output_dir, 'grid.png'))
+    print(f'{len(samples)} pictures and grid.png written to {args.output_dir}')
 
 
 if __name__ == '__main__':

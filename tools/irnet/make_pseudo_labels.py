@@ -8,6 +8,9 @@ Writes, under ``--out-dir``:
     masks, each instance scored by the maximum of its propagated score), for mmdet's CocoDataset.
 Thresholds and walk settings come from the config's ``label_synthesis`` (the paper's values by default); the
 options below override them. Resumable (images with both outputs are skipped) and split across processes by rank.
+``--out-dir``'s ``manifest.json`` records the checkpoint's weights, the CAM folder's manifest and the settings: other
+settings redo every image (from the saved CAMs), another checkpoint or other CAMs are refused (``--overwrite`` starts
+over). Each run logs its arguments, counts and times to ``--out-dir``'s ``make_pseudo_labels_<date>_<time>.log``.
 """
 import argparse
 import os.path as osp
@@ -24,6 +27,7 @@ from wsseg_mm.apis import (  # noqa: E402
     label_synthesis_settings,
     load_cfg,
     setup_launcher,
+    tool_log,
 )
 
 
@@ -38,6 +42,9 @@ def parse_args(argv=None):
     parser.add_argument('--ins-bg', type=float, help='background score of instance labels (config: 0.25)')
     parser.add_argument('--beta', type=float, help='affinity exponent (config: 10)')
     parser.add_argument('--exp-times', type=int, help='the walk takes 2^exp_times steps (config: 8)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='delete the pseudo labels in --out-dir and start over (a rerun otherwise resumes, and '
+                        'refuses labels of another checkpoint or other CAMs)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument('--device', default=None,
@@ -49,14 +56,15 @@ def main(argv=None):
     args = parse_args(argv)
     setup_launcher(args.launcher)
     cfg = load_cfg(args.config, args.cfg_options)
-    model = init_model(cfg, args.checkpoint, args.device)
-    dataset = build_split_dataset(cfg, args.split)
     settings = label_synthesis_settings(cfg, sem_bg=args.sem_bg, ins_bg=args.ins_bg, beta=args.beta,
                                         exp_times=args.exp_times)
-    merged = generate_irnet_pseudo_labels(model, dataset, args.cam_dir, args.out_dir, settings)
-    if merged is not None:
-        print(f'{len(merged["images"])} images, {len(merged["annotations"])} instances -> '
-              f'{osp.join(args.out_dir, "instances.json")}')
+    with tool_log(args.out_dir, 'make_pseudo_labels', args) as logger:
+        model = init_model(cfg, args.checkpoint, args.device)
+        dataset = build_split_dataset(cfg, args.split)
+        merged = generate_irnet_pseudo_labels(model, dataset, args.cam_dir, args.out_dir, settings, args.overwrite)
+        if merged is not None:
+            logger.info(f'{len(merged["images"])} images, {len(merged["annotations"])} instances -> '
+                        f'{osp.join(args.out_dir, "instances.json")}')
 
 
 if __name__ == '__main__':

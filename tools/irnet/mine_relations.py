@@ -8,7 +8,9 @@ paper's 0.30 / 0.05 and 10 CRF iterations when absent, see ``wsseg_mm.apis.irnet
 ``--crf-iters`` override them.
 
 Writes ``DIR/<image>.png`` (palette PNG: 0 background, class index, 255 unknown), the ``gt_sem_seg`` of IRNet's
-training set. Resumable and split across processes by rank.
+training set. Resumable and split across processes by rank. ``DIR/manifest.json`` records the CAM folder's manifest
+and the settings: other settings redo every image from the saved CAMs, other CAMs are refused (``--overwrite``
+starts over). Each run logs its arguments, counts and times to ``DIR/mine_relations_<date>_<time>.log``.
 """
 import argparse
 
@@ -23,6 +25,7 @@ from wsseg_mm.apis import (  # noqa: E402
     load_cfg,
     relation_mining_settings,
     setup_launcher,
+    tool_log,
 )
 
 
@@ -37,6 +40,9 @@ def parse_args(argv=None):
     parser.add_argument('--fg', type=float, help='confident foreground threshold (config, else 0.30)')
     parser.add_argument('--bg', type=float, help='confident background threshold (config, else 0.05)')
     parser.add_argument('--crf-iters', type=int, help='dense CRF iterations (config, else 10)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='delete the relation labels in --out-dir and start over (a rerun otherwise resumes, '
+                        'and refuses labels of other CAMs)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
@@ -48,7 +54,9 @@ def main(argv=None):
     cfg = load_cfg(args.config, args.cfg_options)
     # the API's defaults (the paper's), the config's relation_mining over them, the options over both
     settings = relation_mining_settings(cfg, fg_threshold=args.fg, bg_threshold=args.bg, crf_iters=args.crf_iters)
-    generate_irnet_relations(build_split_dataset(cfg, args.split), args.cam_dir, args.out_dir, settings)
+    with tool_log(args.out_dir, 'mine_relations', args):
+        generate_irnet_relations(build_split_dataset(cfg, args.split), args.cam_dir, args.out_dir, settings,
+                                 args.overwrite)
 
 
 if __name__ == '__main__':

@@ -1,5 +1,6 @@
-"""Pictures of IRNet's stages for each image: image, CAM of each class, relation labels, class boundary,
-displacement field, semantic and instance pseudo labels, in one row per image.
+"""Pictures of IRNet's stages, one PNG per image (:func:`wsseg_mm.visualization.irnet_figure`): image, relation
+labels, class boundary (colour bar), displacement field (colour-wheel key), semantic and instance pseudo labels,
+then the CAM of each class (colour bar), with titles and a legend of the classes present.
 
     python tools/irnet/visualize.py IRNET_CONFIG IRNET_CHECKPOINT --cam-dir DIR --out-dir DIR \
         [--relation-dir DIR] [--max 16]
@@ -8,7 +9,6 @@ import argparse
 import os
 import os.path as osp
 
-import cv2
 import numpy as np
 from tqdm import tqdm
 
@@ -27,11 +27,7 @@ from wsseg_mm.apis import (  # noqa: E402
     load_cfg,
 )
 from wsseg_mm.fileio.labels import load_label_png  # noqa: E402
-from wsseg_mm.visualization import colorize_label, flow_to_rgb, heatmap, label_instances, make_grid, overlay_label  # noqa
-
-
-def resized(picture: np.ndarray, size) -> np.ndarray:
-    return cv2.resize(picture, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
+from wsseg_mm.visualization import irnet_figure, save_figure  # noqa: E402
 
 
 def main(argv=None):
@@ -56,16 +52,10 @@ def main(argv=None):
         name = image_name(dataset.get_data_info(i))
         sample = dataset[i]
         image = np.ascontiguousarray(sample['inputs'].numpy().transpose(1, 2, 0)[..., ::-1])
-        size = image.shape[:2]
         result = irnet_pseudo_labels(model, sample, load_cams(args.cam_dir, name), settings)
-        boundary, displacement, semantic = result['boundary'], result['displacement'], result['semantic']
-        row = [image] + [heatmap(c.numpy(), image) for c in result['high_res']]
-        if args.relation_dir:
-            row.append(colorize_label(load_label_png(osp.join(args.relation_dir, name + '.png'))))
-        row += [heatmap(resized(boundary.numpy(), size)), resized(flow_to_rgb(displacement.numpy()), size),
-                overlay_label(image, semantic, alpha=0.6),
-                overlay_label(image, label_instances([x['mask'] for x in result['instances']], size), alpha=0.6)]
-        cv2.imwrite(osp.join(args.out_dir, f'{name}.png'), make_grid(row, ncols=len(row), pad=2)[..., ::-1])
+        relations = load_label_png(osp.join(args.relation_dir, name + '.png')) if args.relation_dir else None
+        save_figure(irnet_figure(image, result, dataset.metainfo['classes'], relations, dataset.metainfo, name),
+                    osp.join(args.out_dir, f'{name}.png'))
     print(f'pictures written to {args.out_dir}')
 
 

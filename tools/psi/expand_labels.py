@@ -7,7 +7,8 @@ Reads ``y_t`` (the scribbles at step 0, else ``{sld_dir}/step_t/<name>.png``), w
 ``{sld_dir}/step_{t+1}/<name>.png`` and moves ``{sld_dir}/state.json`` to step ``t + 1``; prints the labelled
 fraction and, where full masks exist, the accuracy of the new labels. ``sld_dir`` and ``gt_dir`` default to the
 config's (the ``SLDHook`` entry, the training pipeline's ``LoadSLDLabels``). Resumable (finished images are
-skipped; ``--overwrite`` redoes them) and split across processes by rank.
+skipped; ``--overwrite`` redoes them) and split across processes by rank; the run is logged to
+``{sld_dir}/expand_labels_<timestamp>.log``.
 """
 import argparse
 import json
@@ -25,6 +26,7 @@ from wsseg_mm.apis import (  # noqa: E402
     load_cfg,
     setup_launcher,
     sld_settings,
+    tool_log,
 )
 
 
@@ -48,9 +50,10 @@ def main(argv=None):
     setup_launcher(args.launcher)
     cfg = load_cfg(args.config, args.cfg_options)
     settings = sld_settings(cfg, sld_dir=args.sld_dir, gt_dir=args.gt_dir)
-    model = init_model(cfg, args.checkpoint)
-    summary = expand_training_labels(model, build_expansion_dataset(cfg, settings), settings['sld_dir'], args.step,
-                                     gt_dir=settings['gt_dir'], overwrite=args.overwrite)
+    with tool_log(settings['sld_dir'], 'expand_labels', args):
+        model = init_model(cfg, args.checkpoint)
+        summary = expand_training_labels(model, build_expansion_dataset(cfg, settings), settings['sld_dir'],
+                                         args.step, gt_dir=settings['gt_dir'], overwrite=args.overwrite)
     if get_rank() == 0:
         print(json.dumps(summary))
 

@@ -26,11 +26,15 @@ from .common import (
     init_model,
     load_cfg,
     merge_coco_fragments,
+    positive_int,
+    prepare_outputs,
     preprocess_one,
     read_rgb,
     run_per_image,
     select_device,
+    set_cpu_threads,
     setup_launcher,
+    tool_log,
     write_coco_fragment,
 )
 from .irnet import (
@@ -61,3 +65,4 @@ __all__ = [
     'load_attributions', 'bbam_image_labels', 'generate_bbam_pseudo_labels', 'SLD_DEFAULTS', 'sld_settings',
     'build_expansion_dataset', 'sld_expand_image', 'expand_training_labels'
 ]
+__all__ += ['positive_int', 'prepare_outputs', 'set_cpu_threads', 'tool_log']

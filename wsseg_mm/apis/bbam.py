@@ -6,8 +6,15 @@ Two stages per image, each resumable on its own:
 1. :func:`explain_sample`, saved as ``attributions/<name>.npz``: the attribution map of every box at the image's
    original resolution (float16), the boxes (original pixels), labels, positives and timing. The expensive part.
 2. :func:`bbam_image_labels`, saved as ``instances/<name>.json`` (a one-image COCO fragment) and
-   ``semantic/<name>.png``: post-processing (box, CRF, thresholds, optional mask proposals). Cheap, and re-run
-   from the saved maps when only the post-processing settings change (the benchmark's CRF / proposal ablations).
+   ``semantic/<name>.png``: post-processing (box, CRF, thresholds, optional mask proposals), always from what stage
+   1 saved (the float16 maps), so a run interrupted between the two stages writes the same bytes as one that was
+   not. Cheap, and redone from the saved maps when only the post-processing settings change.
+
+``manifest.json`` in the output folder records what made the outputs (:func:`~wsseg_mm.apis.common.prepare_outputs`):
+stage 1 (the detector's weights, its test settings, the explainer's settings, the seed, batched or not, the loading
+pipeline) and stage 2 (``crf``, ``fg_thr``, ``bg_thr``, ``proposals``). A rerun resumes when both match, redoes stage 2
+for every image when only its settings changed, and refuses anything else (another detector, other explainer
+settings) with the differences, unless ``overwrite`` starts over.
 
 :func:`generate_bbam_pseudo_labels` runs both over a dataset; at the end rank 0 merges the fragments, in dataset
 order, into ``instances.json`` and writes ``summary.json``.
@@ -21,7 +28,7 @@ import os
 import os.path as osp
 import warnings
 import zlib
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -29,20 +36,39 @@ import torch.nn.functional as F
 from mmengine.dist import get_dist_info
 from mmengine.logging import print_log
 
-from wsseg_mm.fileio.labels import atomic_save_npz, atomic_write_bytes, save_label_png
+from wsseg_mm.fileio.labels import atomic_save_npz, atomic_write_bytes, load_npz, save_label_png
 from wsseg_mm.fileio.proposals import load_mcg_proposals, load_rle_proposals
 
 from ..functional.bbam import attribution_to_mask
-from ..functional.box_masks import box_to_mask, instances_to_semantic, refine_with_proposals, skimage_mask_proposals
+from ..functional.box_masks import (
+    SegmentProposals,
+    box_to_mask,
+    instances_to_semantic,
+    refine_with_proposals,
+    skimage_segment_proposals,
+)
 from ..models.bbam_explainer import BBAMExplainer
-from .common import image_name, merge_coco_fragments, preprocess_one, read_rgb, run_per_image, write_coco_fragment
+from .common import (
+    MANIFEST,
+    Stage,
+    checkpoint_info,
+    image_name,
+    merge_coco_fragments,
+    model_fingerprint,
+    pipeline_description,
+    prepare_outputs,
+    preprocess_one,
+    read_rgb,
+    run_per_image,
+    write_coco_fragment,
+)
 
 __all__ = [
     'BBAM_DEFAULTS', 'RANDOM_TRANSFORMS', 'merge_bbam_settings', 'bbam_settings', 'is_random_transform',
     'deterministic_pipeline', 'bbam_dataset_parts', 'bbam_dataset_cfg', 'build_bbam_dataset', 'bbam_image_names',
     'check_bbam_proposals', 'check_bbam_out_dir', 'check_bbam_detector', 'check_bbam_setup', 'load_sample',
     'image_seed', 'explain_sample', 'load_proposals', 'load_attributions', 'postprocess_image',
-    'semantic_from_instances', 'bbam_image_labels', 'generate_bbam_pseudo_labels',
+    'semantic_from_instances', 'bbam_image_labels', 'bbam_stages', 'generate_bbam_pseudo_labels',
     'merge_bbam_outputs'
 ]
 
@@ -53,9 +79,11 @@ __all__ = [
 #   part of a ConcatDataset explained); explainer: keyword arguments of BBAMExplainer (its paper defaults); crf:
 #   keyword arguments of the dense CRF ({}: its defaults; None: no CRF); fg_thr / bg_thr: thresholds on the
 #   refined attribution; proposals: mask-proposal source (dict(type='skimage', ...), dict(type='mcg', dir=...),
-#   dict(type='rle', file=...) or None); seed: proposal-jitter seed; limit: only the first images (quick looks).
+#   dict(type='rle', file=...) or None); seed: proposal-jitter seed; limit: only the first images (quick looks; None:
+#   all, else 1 or more); overwrite: delete the outputs out_dir holds and start over (else a rerun resumes, redoes
+#   the post-processing when only its settings changed, and refuses outputs made otherwise, see prepare_outputs).
 BBAM_DEFAULTS = dict(out_dir=None, pipeline=None, dataset=None, explainer=dict(), crf=dict(), fg_thr=0.8, bg_thr=0.2,
-                     proposals=None, seed=0, limit=None)
+                     proposals=None, seed=0, limit=None, overwrite=False)
 
 # dataset wrappers whose inner dataset is the one to explain (repeating it would explain images twice)
 _WRAPPERS = ('RepeatDataset', 'ClassBalancedDataset')
@@ -134,7 +162,8 @@ def _single_scale(scale) -> bool:
 
 
 def merge_bbam_settings(given: Optional[dict] = None) -> dict:
-    """``given`` over :data:`BBAM_DEFAULTS` (deep copies); unknown keys raise a ``TypeError`` naming them."""
+    """``given`` over :data:`BBAM_DEFAULTS` (deep copies); unknown keys raise a ``TypeError`` naming them, a
+    ``limit`` that is not None or a positive integer a ``ValueError``."""
     given = dict(given or {})
     unknown = sorted(set(given) - set(BBAM_DEFAULTS))
     if unknown:
@@ -142,6 +171,9 @@ def merge_bbam_settings(given: Optional[dict] = None) -> dict:
     settings = copy.deepcopy(BBAM_DEFAULTS)
     settings.update(copy.deepcopy(given))
     settings['explainer'] = dict(settings['explainer'] or {})
+    limit = settings['limit']
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1):
+        raise ValueError(f'BBAM: limit={limit!r}: give a positive number of images (1 or more), or None for all')
     return settings
 
 
@@ -232,8 +264,13 @@ def check_bbam_proposals(settings: dict) -> None:
         raise ValueError(f'BBAMHook: unknown proposal source {proposals.get("type")!r}: use skimage, mcg or rle')
 
 
-def check_bbam_out_dir(out_dir: str) -> None:
-    """Fail early when ``out_dir`` cannot be created or written."""
+def check_bbam_out_dir(out_dir: str, overwrite: bool = False) -> None:
+    """Fail early when ``out_dir`` cannot be created or written; warn when it holds the outputs of an earlier run
+    (its manifest): weights trained anew will not match them, and the rerun would be refused after training."""
+    if not overwrite and osp.exists(osp.join(out_dir, MANIFEST)):
+        warnings.warn(f'BBAMHook: {out_dir} holds BBAM outputs of an earlier run ({MANIFEST}); unless this run '
+                      'resumes that one with the same weights, they will be refused after training: set the hook\'s '
+                      'overwrite=True or another out_dir now')
     try:
         os.makedirs(out_dir, exist_ok=True)
         probe = osp.join(out_dir, f'.write_test_{os.getpid()}')
@@ -277,7 +314,7 @@ def check_bbam_setup(cfg, settings: dict, detector: Optional[torch.nn.Module] = 
         check_bbam_detector(detector, dataset.metainfo['classes'])
         BBAMExplainer(detector, **settings['explainer'])  # unknown explainer arguments fail here
     if out_dir is not None:
-        check_bbam_out_dir(out_dir)
+        check_bbam_out_dir(out_dir, settings.get('overwrite', False))
     return dataset
 
 
@@ -315,7 +352,8 @@ def explain_sample(explainer: BBAMExplainer, sample: dict, seed: int = 0, batche
 
     Returns:
         dict with ``attributions`` (B, H0, W0) float32, ``boxes`` (B, 4) in original pixels, ``labels`` (B, )
-        0-based, ``num_positives``, ``scores``, ``strides``, ``seconds``.
+        0-based, ``num_positives``, ``scores``, ``strides``, ``ignored_boxes`` (K, 4) in original pixels (the
+        sample's ``ignored_instances``), ``seconds``.
     """
     detector = explainer.detector
     meta = sample['data_samples'].metainfo
@@ -337,22 +375,34 @@ def explain_sample(explainer: BBAMExplainer, sample: dict, seed: int = 0, batche
     if attributions.shape[0] and img_shape != ori_shape:
         attributions = F.interpolate(attributions[None], size=ori_shape, mode='bilinear', align_corners=False)[0]
     scale = np.asarray(meta.get('scale_factor', (1.0, 1.0)), np.float32)
-    boxes_ori = boxes.cpu().numpy() / np.tile(scale, 2)
-    boxes_ori[:, 0::2] = boxes_ori[:, 0::2].clip(0, ori_shape[1])
-    boxes_ori[:, 1::2] = boxes_ori[:, 1::2].clip(0, ori_shape[0])
-    return dict(attributions=attributions.clamp(0, 1).numpy(), boxes=boxes_ori, labels=labels.cpu().numpy(),
+
+    def to_original(bboxes) -> np.ndarray:
+        bboxes = bboxes.tensor if hasattr(bboxes, 'tensor') else bboxes
+        bboxes = bboxes.detach().float().cpu().numpy().reshape(-1, 4) / np.tile(scale, 2)
+        bboxes[:, 0::2] = bboxes[:, 0::2].clip(0, ori_shape[1])
+        bboxes[:, 1::2] = bboxes[:, 1::2].clip(0, ori_shape[0])
+        return bboxes
+
+    # ignore regions (VOC difficult, boxes under bbox_min_size, objects the dataset cannot train on): not explained,
+    # written as 255 by semantic_from_instances
+    ignored = data_sample.get('ignored_instances')
+    ignored_boxes = to_original(ignored.bboxes) if ignored is not None and 'bboxes' in ignored else \
+        np.zeros((0, 4), np.float32)
+    return dict(attributions=attributions.clamp(0, 1).numpy(), boxes=to_original(boxes), labels=labels.cpu().numpy(),
                 num_positives=out['num_positives'], scores=out['scores'], strides=out['strides'],
-                seconds=np.float64(out['seconds']))
+                ignored_boxes=ignored_boxes, seconds=np.float64(out['seconds']))
 
 
-def load_proposals(cfg: Optional[dict], image: np.ndarray, name: str, file_name: str) -> Optional[np.ndarray]:
-    """(N, H, W) mask proposals of an image from the configured source, or None."""
+def load_proposals(cfg: Optional[dict], image: np.ndarray, name: str,
+                   file_name: str) -> Optional[Union[np.ndarray, SegmentProposals]]:
+    """Mask proposals of an image from the configured source, or None: (N, H, W) masks (MCG, RLE) or, for
+    scikit-image, a :class:`SegmentProposals` (segment maps + ids: memory independent of N)."""
     if not cfg:
         return None
     cfg = dict(cfg)
     kind = cfg.pop('type')
     if kind == 'skimage':
-        return skimage_mask_proposals(image, **cfg)
+        return skimage_segment_proposals(image, **cfg)
     if kind == 'mcg':
         path = osp.join(cfg.pop('dir'), name + cfg.pop('suffix', '.mat'))
         if not osp.exists(path):
@@ -364,7 +414,7 @@ def load_proposals(cfg: Optional[dict], image: np.ndarray, name: str, file_name:
 
 
 def postprocess_image(result: Dict[str, np.ndarray], image: np.ndarray, crf: Optional[dict], fg_thr: float,
-                      bg_thr: float, proposals: Optional[np.ndarray] = None) -> List[dict]:
+                      bg_thr: float, proposals: Optional[Union[np.ndarray, SegmentProposals]] = None) -> List[dict]:
     """Instance pseudo masks of one image from its attribution maps.
 
     Returns:
@@ -387,7 +437,8 @@ def postprocess_image(result: Dict[str, np.ndarray], image: np.ndarray, crf: Opt
 
 def semantic_from_instances(instances: List[dict], result: Dict[str, np.ndarray], shape) -> np.ndarray:
     """Semantic pseudo label: one class per claimed pixel, 255 where classes conflict, where only an ignore
-    region reaches, and inside boxes whose attribution is empty."""
+    region reaches, inside boxes whose attribution is empty and inside the sample's ignored boxes (never
+    background: a pixel no one knows is not known to be background)."""
     masks = [inst['mask'] for inst in instances]
     labels = [inst['label'] for inst in instances]
     ignores = [inst['ignore'] for inst in instances]
@@ -396,11 +447,15 @@ def semantic_from_instances(instances: List[dict], result: Dict[str, np.ndarray]
             masks.append(np.zeros(shape, bool))
             labels.append(int(result['labels'][b]) + 1)
             ignores.append(box_to_mask(box, shape))
+    for box in result.get('ignored_boxes', ()):  # no class of its own: any valid label, the mask is empty
+        masks.append(np.zeros(shape, bool))
+        labels.append(1)
+        ignores.append(box_to_mask(box, shape))
     return instances_to_semantic(masks, labels, ignores, shape)
 
 
 def bbam_image_labels(result: Dict[str, np.ndarray], image: np.ndarray, settings: dict,
-                      proposals: Optional[np.ndarray] = None) -> dict:
+                      proposals: Optional[Union[np.ndarray, SegmentProposals]] = None) -> dict:
     """Stage 2 for one image: its pseudo labels from its attribution maps (:func:`explain_sample` or
     :func:`load_attributions`) and the (H, W, 3) uint8 RGB original, post-processed with ``settings``' ``crf``,
     ``fg_thr`` and ``bg_thr``, refined by ``proposals`` ((N, H, W) masks, :func:`load_proposals`) when given.
@@ -413,22 +468,41 @@ def bbam_image_labels(result: Dict[str, np.ndarray], image: np.ndarray, settings
 
 
 def load_attributions(path: str, keys: Optional[Sequence[str]] = None) -> Dict[str, np.ndarray]:
-    """What :func:`generate_bbam_pseudo_labels` saved for an image (only ``keys`` when given)."""
-    with np.load(path) as data:
-        return {k: data[k] for k in (data.files if keys is None else keys)}
+    """What :func:`generate_bbam_pseudo_labels` saved for an image (only ``keys`` when given); a truncated or
+    empty file raises an ``OSError`` naming it."""
+    return load_npz(path, keys)
+
+
+def bbam_stages(detector: torch.nn.Module, dataset, settings: dict, batched: bool = True) -> List[Stage]:
+    """The two stages of BBAM's outputs as the manifest records them: ``explain`` (what shapes the attribution
+    maps: the detector's weights and test settings, the explainer's settings, the seed, batched, the loading
+    pipeline) and ``postprocess`` (``crf``, ``fg_thr``, ``bg_thr``, ``proposals``: redone alone when they change)."""
+    explain = dict(model=model_fingerprint(detector), model_type=type(detector).__name__,
+                   test_cfg=getattr(detector, 'test_cfg', None), explainer=settings['explainer'], seed=settings['seed'],
+                   batched=bool(batched), pipeline=pipeline_description(dataset))
+    postprocess = {key: settings[key] for key in ('crf', 'fg_thr', 'bg_thr', 'proposals')}
+    return [Stage('explain', explain, ('attributions/*.npz', )),
+            Stage('postprocess', postprocess, ('instances/*.json', 'semantic/*.png', 'instances.json', 'summary.json'),
+                  redo=True)]
 
 
 def generate_bbam_pseudo_labels(detector: torch.nn.Module, dataset, out_dir: str, settings: Optional[dict] = None,
                                 batched: bool = True) -> Optional[dict]:
     """Run BBAM over this rank's share of ``dataset`` and, on rank 0, merge the outputs.
 
+    Resumable: images whose outputs exist (and load) are skipped, when ``out_dir``'s manifest says they were made
+    as this run would make them (:func:`bbam_stages`, :func:`~wsseg_mm.apis.common.prepare_outputs`). When only the
+    post-processing settings changed, post-processing is redone for every image from the saved attribution maps;
+    other changes (another detector or checkpoint, other explainer settings) raise a ``ValueError`` that lists
+    them, unless ``settings['overwrite']`` starts over.
+
     Args:
         detector: the trained detector (its weights are not changed).
         dataset: an mmdet dataset whose pipeline loads the image and boxes, resizes, and packs (the boxes must be
             resized with the image: ``LoadAnnotations`` before ``Resize``); its classes are the COCO categories.
-        out_dir: where ``attributions/``, ``instances/``, ``semantic/``, ``instances.json`` go.
+        out_dir: where ``attributions/``, ``instances/``, ``semantic/``, ``instances.json``, ``manifest.json`` go.
         settings: over :data:`BBAM_DEFAULTS` (``explainer``, ``crf``, ``fg_thr``, ``bg_thr``, ``proposals``,
-            ``seed``, ``limit`` are used here), e.g. :func:`bbam_settings` of a config.
+            ``seed``, ``limit``, ``overwrite`` are used here), e.g. :func:`bbam_settings` of a config.
         batched: optimise the boxes of an image together (False: one at a time, the reference of the speed-up).
 
     Returns:
@@ -440,6 +514,10 @@ def generate_bbam_pseudo_labels(detector: torch.nn.Module, dataset, out_dir: str
     bbam = BBAMExplainer(detector, **settings['explainer'])
     names = bbam_image_names(dataset, limit)
     index = {name: i for i, name in enumerate(names)}
+    print_log(f'BBAM: {len(names)} of the {len(dataset)} images of the dataset'
+              f'{f" (limit {limit})" if limit is not None else ""} into {out_dir}', logger='current')
+    prepare_outputs(out_dir, 'bbam', bbam_stages(detector, dataset, settings, batched), settings['overwrite'],
+                    info=dict(checkpoint=checkpoint_info(detector)))
     for sub in ('attributions', 'instances', 'semantic'):
         os.makedirs(osp.join(out_dir, sub), exist_ok=True)
 
@@ -458,8 +536,9 @@ def generate_bbam_pseudo_labels(detector: torch.nn.Module, dataset, out_dir: str
             except Exception as error:  # name the file whatever the pipeline raised
                 raise RuntimeError(f'{info["img_path"]}: {error}') from error
             result = explain_sample(bbam, sample, settings['seed'], batched)
-            atomic_save_npz(npz, compressed=True,
-                            **dict(result, attributions=result['attributions'].astype(np.float16)))
+            # post-processed from what is saved (float16 maps), as a resumed run does: the same bytes either way
+            result = dict(result, attributions=result['attributions'].astype(np.float16))
+            atomic_save_npz(npz, compressed=True, **result)
         file_name = osp.basename(info['img_path'])
         proposals = load_proposals(settings['proposals'], image, name, file_name)
         labels = bbam_image_labels(result, image, settings, proposals)

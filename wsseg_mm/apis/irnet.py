@@ -9,6 +9,12 @@ built from one per-image function:
 * :func:`generate_irnet_pseudo_labels` (per image :func:`irnet_pseudo_labels`): ``sem/<name>.png``,
   ``ins/<name>.json`` and, merged by rank 0, ``instances.json``.
 
+Each output folder holds a ``manifest.json`` of what made it (:func:`~wsseg_mm.apis.common.prepare_outputs`): the
+model's weights and test settings and the loading pipeline (CAMs, label synthesis), the manifest of the CAM folder read
+(relations, label synthesis), and the stage's settings. A rerun resumes when it matches, redoes every image when only
+the relation-mining or label-synthesis settings changed (from the saved CAMs), and refuses anything else with the
+differences, unless ``overwrite=True`` (``--overwrite``) starts over.
+
 Settings have one home each, here: :data:`DEFAULT_RELATION_MINING` (Sec. 4.2) and :data:`DEFAULT_LABEL_SYNTHESIS`
 (Sec. 5), overridden by the config's ``relation_mining`` / ``label_synthesis`` dicts, then by command-line options
 (:func:`relation_mining_settings`, :func:`label_synthesis_settings`); the functional code takes them as arguments.
@@ -21,12 +27,25 @@ import numpy as np
 import torch
 from mmengine.dist import get_rank
 
-from wsseg_mm.fileio.labels import atomic_save_npz, save_label_png
+from wsseg_mm.fileio.labels import atomic_save_npz, load_npz, save_label_png
 
 from ..functional.cam import cams_to_semantic
 from ..functional.label_synthesis import propagate_cams, semantic_from_scores, synthesize_irnet_labels
 from ..functional.relation import mine_inter_pixel_relations
-from .common import image_name, merge_coco_fragments, preprocess_one, read_rgb, run_per_image, write_coco_fragment
+from .common import (
+    Stage,
+    checkpoint_info,
+    image_name,
+    manifest_id,
+    merge_coco_fragments,
+    model_fingerprint,
+    pipeline_description,
+    prepare_outputs,
+    preprocess_one,
+    read_rgb,
+    run_per_image,
+    write_coco_fragment,
+)
 
 __all__ = [
     'DEFAULT_RELATION_MINING', 'DEFAULT_LABEL_SYNTHESIS', 'relation_mining_settings', 'label_synthesis_settings',
@@ -100,7 +119,7 @@ def load_cams(cam_dir: str, name: str) -> dict:
     path = cam_path(cam_dir, name)
     if not osp.exists(path):
         raise FileNotFoundError(f'no CAMs for {name}: {path} (run tools/irnet/make_cams.py first)')
-    cams = np.load(path)
+    cams = load_npz(path)  # a truncated file raises an error naming it
     return dict(labels=[int(c) for c in cams['keys']],
                 high_res=torch.from_numpy(cams['high_res'].astype(np.float32)),
                 strided=torch.from_numpy(cams['strided'].astype(np.float32)))
@@ -115,13 +134,24 @@ def irnet_cams(model, sample: dict) -> dict:
     return dict(labels=labels, high_res=cams['high_res'].cpu(), strided=cams['strided'].cpu())
 
 
-def generate_irnet_cams(model, dataset, out_dir: str) -> Dict[str, int]:
-    """Write ``out_dir/<image>.npz`` (:func:`save_cams`) for this rank's share of ``dataset``; resumable.
+def _model_settings(model, dataset) -> dict:
+    """What shapes a model's per-image outputs besides the stage's settings: its weights, type, test settings and
+    the loading pipeline."""
+    return dict(model=model_fingerprint(model), model_type=type(model).__name__,
+                test_cfg=getattr(model, 'test_cfg', None), pipeline=pipeline_description(dataset))
+
+
+def generate_irnet_cams(model, dataset, out_dir: str, overwrite: bool = False) -> Dict[str, int]:
+    """Write ``out_dir/<image>.npz`` (:func:`save_cams`) for this rank's share of ``dataset``; resumable when
+    ``out_dir``'s manifest records the same model (weights, test settings) and pipeline, refused otherwise unless
+    ``overwrite`` (which deletes the folder's ``*.npz`` first).
 
     Returns:
         this rank's counts (:func:`~wsseg_mm.apis.common.run_per_image`).
     """
     index = {image_name(dataset.get_data_info(i)): i for i in range(len(dataset))}
+    prepare_outputs(out_dir, 'irnet_cams', [Stage('cams', _model_settings(model, dataset), ('*.npz', ))], overwrite,
+                    info=dict(checkpoint=checkpoint_info(model)))
 
     def process(name: str) -> None:
         save_cams(cam_path(out_dir, name), irnet_cams(model, dataset[index[name]]))
@@ -138,10 +168,15 @@ def irnet_relations(image: np.ndarray, cams: dict, settings: dict) -> np.ndarray
                                       crf_cfg=dict(iterations=settings['crf_iters']))
 
 
-def generate_irnet_relations(dataset, cam_dir: str, out_dir: str, settings: dict) -> Dict[str, int]:
+def generate_irnet_relations(dataset, cam_dir: str, out_dir: str, settings: dict,
+                             overwrite: bool = False) -> Dict[str, int]:
     """Write ``out_dir/<image>.png`` (palette PNG, :func:`irnet_relations`) for this rank's share of ``dataset``,
-    from the CAMs under ``cam_dir``; resumable. Returns this rank's counts."""
+    from the CAMs under ``cam_dir``; resumable. ``out_dir``'s manifest records the CAM folder's manifest
+    (:func:`~wsseg_mm.apis.common.manifest_id`) and ``settings``: other settings redo every image from the saved
+    CAMs, other CAMs are refused unless ``overwrite``. Returns this rank's counts."""
     paths = {image_name(dataset.get_data_info(i)): dataset.get_data_info(i)['img_path'] for i in range(len(dataset))}
+    prepare_outputs(out_dir, 'irnet_relations', [Stage('cams', dict(cams=manifest_id(cam_dir))),
+                                                 Stage('relations', settings, ('*.png', ), redo=True)], overwrite)
 
     def process(name: str) -> None:
         relations = irnet_relations(read_rgb(paths[name]), load_cams(cam_dir, name), settings)
@@ -184,9 +219,14 @@ def irnet_pseudo_labels(model, sample: dict, cams: dict, settings: dict) -> dict
                 instance_map=full['instance_map'])
 
 
-def generate_irnet_pseudo_labels(model, dataset, cam_dir: str, out_dir: str, settings: dict) -> Optional[dict]:
+def generate_irnet_pseudo_labels(model, dataset, cam_dir: str, out_dir: str, settings: dict,
+                                 overwrite: bool = False) -> Optional[dict]:
     """Run :func:`irnet_pseudo_labels` over this rank's share of ``dataset`` (resumable) and, on rank 0, merge the
     fragments (in name order) into ``out_dir/instances.json``.
+
+    ``out_dir``'s manifest records the IRNet (weights, test settings), the pipeline, the CAM folder's manifest and
+    ``settings``: when only ``settings`` changed every image is redone (from the saved CAMs); another model or other
+    CAMs are refused unless ``overwrite``.
 
     Writes ``sem/<name>.png`` (semantic pseudo label) and ``ins/<name>.json`` (one-image COCO fragment, the image
     at the pipeline's size, each instance scored by the maximum of its propagated score) under ``out_dir``.
@@ -196,6 +236,9 @@ def generate_irnet_pseudo_labels(model, dataset, cam_dir: str, out_dir: str, set
     """
     classes = dataset.metainfo['classes'][1:]  # foreground: category k + 1
     index = {image_name(dataset.get_data_info(i)): i for i in range(len(dataset))}
+    stages = [Stage('model', dict(_model_settings(model, dataset), cams=manifest_id(cam_dir))),
+              Stage('synthesis', settings, ('sem/*.png', 'ins/*.json', 'instances.json'), redo=True)]
+    prepare_outputs(out_dir, 'irnet_pseudo_labels', stages, overwrite, info=dict(checkpoint=checkpoint_info(model)))
 
     def outputs(name):
         return [osp.join(out_dir, 'sem', name + '.png'), osp.join(out_dir, 'ins', name + '.json')]

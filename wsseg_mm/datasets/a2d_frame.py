@@ -10,10 +10,17 @@ from wsseg_mm.fileio.annotations import scan_a2d
 from wsseg_mm.metainfo import A2D_SEG_CLASSES, VOC_PALETTE
 
 
+def a2d_frame_id(video_id: str, frame: int) -> str:
+    """The id of one A2D frame, as selection lists name it: ``'<video_id>/<frame:05d>'`` (1-based frame)."""
+    return f'{video_id}/{frame:05d}'
+
+
 @DATASETS.register_module()
 class A2DFrameDataset(BaseSegDataset):
     """One sample per annotated A2D frame: ``img_path`` (the extracted frame) and ``a2d_mat_path``, read by
-    :class:`LoadA2DAnnotation` into labels of ``A2D_SEG_CLASSES`` (0 = background, 1..43 the valid pairs).
+    :class:`LoadA2DAnnotation` into labels of ``A2D_SEG_CLASSES`` (0 = background, 1..43 the valid pairs), with
+    ``video_id``, ``frame_index`` (1-based) and ``frame_id`` (``'<video_id>/<frame:05d>'``, the key of
+    :class:`LoadSuperpixels`' cache).
 
     Args:
         data_root (str): the ``Release`` folder.
@@ -36,5 +43,6 @@ class A2DFrameDataset(BaseSegDataset):
             for frame, mat_path in video['annotations']:
                 data_list.append(dict(img_path=osp.join(video['frame_dir'], f'{frame:05d}{self.img_suffix}'),
                                       a2d_mat_path=mat_path, video_id=video['video_id'], frame_index=frame,
-                                      label_map=self.label_map, reduce_zero_label=False, seg_fields=[]))
+                                      frame_id=a2d_frame_id(video['video_id'], frame), label_map=self.label_map,
+                                      reduce_zero_label=False, seg_fields=[]))
         return data_list

@@ -19,17 +19,17 @@ def voc_instances_to_coco(voc_root: str, split: str, classes: Sequence[str],
 
     Args:
         voc_root: the ``VOC2012`` folder.
-        split: name of the list in ``ImageSets/Segmentation``.
+        split: name of the list in ``ImageSets/Segmentation`` (an empty list is a ``ValueError`` naming it).
         classes: class names with ``classes[0]`` = background; COCO category ``k`` is ``classes[k]``.
     """
     names = read_image_list(osp.join(voc_root, 'ImageSets', 'Segmentation', f'{split}.txt'))
     writer = CocoInstanceWriter(classes[1:])
     for name in tqdm(names, desc=f'VOC {split} instances', disable=not progress):
-        objects = load_label_png(osp.join(voc_root, 'SegmentationObject', name + '.png'))
-        semantic = load_label_png(osp.join(voc_root, 'SegmentationClass', name + '.png'))
+        object_path = osp.join(voc_root, 'SegmentationObject', name + '.png')
+        class_path = osp.join(voc_root, 'SegmentationClass', name + '.png')
+        objects, semantic = load_label_png(object_path), load_label_png(class_path)
         if objects.shape != semantic.shape:
-            raise ValueError(f'{name}: SegmentationObject {objects.shape} and SegmentationClass {semantic.shape} '
-                             'differ')
+            raise ValueError(f'{object_path} {objects.shape} and {class_path} {semantic.shape} differ in size')
         image_id = writer.add_image(name + '.jpg', *objects.shape)
         void = objects == 255
         for index in np.unique(objects):

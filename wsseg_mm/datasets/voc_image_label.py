@@ -8,7 +8,7 @@ from mmengine.registry import DefaultScope
 from mmseg.registry import DATASETS
 from PIL import Image
 
-from wsseg_mm.fileio.annotations import read_image_list, read_voc_object_names
+from wsseg_mm.fileio.annotations import read_voc_object_names
 from wsseg_mm.metainfo import VOC_CLASSES, VOC_PALETTE
 
 from .seg_base import OwnClassesSegDataset
@@ -69,9 +69,9 @@ class VOCImageLabelDataset(OwnClassesSegDataset):
         return [int(c) for c in present if 0 < c < len(self.metainfo['classes'])]
 
     def load_data_list(self) -> List[dict]:
-        names = read_image_list(self.ann_file) if self.ann_file else None
         data_list = []
-        for info in super().load_data_list():
+        listed = super().load_data_list()
+        for info in listed:
             name = osp.splitext(osp.basename(info['img_path']))[0]
             if self.label_source == 'seg':
                 if 'seg_map_path' not in info:
@@ -84,10 +84,13 @@ class VOCImageLabelDataset(OwnClassesSegDataset):
                 continue
             info['img_labels'] = labels
             data_list.append(info)
+        source = self.ann_file or self.data_prefix.get('img_path')
+        if not data_list:
+            raise ValueError(f'{type(self).__name__}: none of the {len(listed)} images of {source} has an object of '
+                             f'the classes {", ".join(self.metainfo["classes"][1:])} ({self.label_source} labels)')
         if self.num_skipped:
-            total = len(names) if names is not None else len(data_list) + self.num_skipped
-            warnings.warn(f'{type(self).__name__}: skipped {self.num_skipped} of {total} images with no valid '
-                          f'object ({self.ann_file or self.data_prefix.get("img_path")})')
+            warnings.warn(f'{type(self).__name__}: skipped {self.num_skipped} of {len(listed)} images with no valid '
+                          f'object ({source})')
         return data_list
 
     def get_cat_ids(self, idx: int) -> List[int]:

@@ -12,6 +12,7 @@ from .annotations import (
                           read_image_list,
                           read_scribbles,
                           read_voc_object_names,
+                          read_voc_objects,
                           scan_a2d,
 )
 from .labels import (
@@ -29,7 +30,8 @@ from .matlab import read_mat
 from .proposals import load_mcg_proposals, load_rle_proposals
 
 __all__ = [
-    'read_image_list', 'read_voc_object_names', 'read_scribbles', 'read_a2d_mat', 'read_a2d_videoset', 'scan_a2d',
+    'read_image_list', 'read_voc_object_names', 'read_voc_objects', 'read_scribbles', 'read_a2d_mat',
+    'read_a2d_videoset', 'scan_a2d',
     'atomic_write_bytes', 'atomic_save_npz', 'save_label_png', 'load_label_png', 'encode_mask', 'decode_mask',
     'CocoInstanceWriter', 'load_coco_instances', 'merge_coco', 'read_mat', 'load_mcg_proposals', 'load_rle_proposals'
 ]

@@ -15,11 +15,15 @@ from .matlab import read_mat
 
 
 def read_image_list(path: str) -> List[str]:
-    """Names listed one per line in an ImageSets-style file (blank lines skipped)."""
+    """Names listed one per line in an ImageSets-style file (blank lines skipped); a list naming nothing is a
+    ``ValueError`` naming the file."""
     if not osp.isfile(path):
         raise FileNotFoundError(f'image list not found: {path}')
     with open(path) as f:
-        return [line.split()[0] for line in f if line.strip()]
+        names = [line.split()[0] for line in f if line.strip()]
+    if not names:
+        raise ValueError(f'list {path} names nothing (an empty file): write one image (or video) name per line')
+    return names
 
 
 def _parse_xml(path: str) -> ET.Element:
@@ -31,22 +35,70 @@ def _parse_xml(path: str) -> ET.Element:
         raise ValueError(f'corrupt XML annotation {path}: {err}') from None
 
 
+def _number(element: ET.Element, tag: str, path: str, where: str) -> float:
+    """The number in ``element``'s child ``tag``; a missing, empty or non-numeric one is a ``ValueError`` naming
+    the file, the entry and the text found."""
+    text = element.findtext(tag)
+    try:
+        value = float(text.strip())
+    except (AttributeError, ValueError):
+        value = None
+    if value is None or not np.isfinite(value):
+        found = 'missing' if text is None else ('empty' if not text.strip() else f'{text.strip()!r}, not a number')
+        raise ValueError(f'{path}: {where}: <{tag}> is {found}; fix or remove the entry')
+    return value
+
+
+def _difficult(obj: ET.Element, path: str, where: str) -> bool:
+    return bool(_number(obj, 'difficult', path, where)) if (obj.findtext('difficult') or '').strip() else False
+
+
 def read_voc_object_names(path: str, skip_difficult: bool = False) -> List[str]:
     """Class names of the ``object`` entries of a PASCAL VOC XML annotation, in file order."""
     names = []
-    for obj in _parse_xml(path).iter('object'):
-        if skip_difficult and int(obj.findtext('difficult', '0') or 0):
+    for i, obj in enumerate(_parse_xml(path).iter('object')):
+        if skip_difficult and _difficult(obj, path, f'object {i}'):
             continue
         names.append(obj.findtext('name', '').strip())
     return names
 
 
+def read_voc_objects(path: str) -> dict:
+    """A PASCAL VOC XML annotation: image size and objects as written (1-based pixel corners, not checked).
+
+    Returns:
+        dict with ``width`` and ``height`` (int, None when the file has no ``<size>``) and ``objects``: one dict per
+        ``object`` entry in file order with ``name`` (str, stripped), ``difficult`` (bool) and ``bbox``
+        ``[xmin, ymin, xmax, ymax]`` floats. A missing, empty or non-numeric number is a ``ValueError`` naming the
+        file, the object and the field.
+    """
+    root = _parse_xml(path)
+    size = root.find('size')
+    width = height = None
+    if size is not None:
+        width, height = (int(_number(size, tag, path, '<size>')) for tag in ('width', 'height'))
+    objects = []
+    for i, obj in enumerate(root.iter('object')):
+        name = obj.findtext('name', '').strip()
+        where = f'object {i} ({name!r})'
+        box = obj.find('bndbox')
+        if box is None:
+            raise ValueError(f'{path}: {where} has no <bndbox>; fix or remove the entry')
+        objects.append(dict(name=name, difficult=_difficult(obj, path, where),
+                            bbox=[_number(box, tag, path, where) for tag in ('xmin', 'ymin', 'xmax', 'ymax')]))
+    return dict(width=width, height=height, objects=objects)
+
+
 def read_scribbles(path: str) -> List[Tuple[str, np.ndarray]]:
-    """Strokes of a ScribbleSup XML file: a list of ``(tag, points)`` with points (P, 2) float x, y (0-based)."""
+    """Strokes of a ScribbleSup XML file: a list of ``(tag, points)`` with points (P, 2) float x, y (0-based).
+    A missing, empty or non-numeric coordinate is a ``ValueError`` naming the file, the stroke and the point."""
     strokes = []
-    for polygon in _parse_xml(path).iter('polygon'):
+    for s, polygon in enumerate(_parse_xml(path).iter('polygon')):
         tag = (polygon.findtext('tag') or '').strip()
-        points = [(float(p.findtext('X')), float(p.findtext('Y'))) for p in polygon.iter('point')]
+        points = []
+        for i, point in enumerate(polygon.iter('point')):
+            where = f'stroke {s} ({tag!r}), point {i}'
+            points.append((_number(point, 'X', path, where), _number(point, 'Y', path, where)))
         if points:
             strokes.append((tag, np.asarray(points, dtype=np.float32)))
     return strokes

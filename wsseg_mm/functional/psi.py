@@ -382,42 +382,47 @@ def sld_expand(probs: Tensor, labels: Tensor, classes: Tensor, regions: Tensor, 
     return expanded
 
 
-def _class_positions(labels: Tensor, classes: Tensor) -> Tuple[Tensor, Tensor]:
-    """Position of each pixel's label in ``classes`` (H, W) int64, and whether it is there (H, W) bool."""
-    match = labels[None] == classes[:, None, None]
-    return match.to(torch.uint8).argmax(0), match.any(0)
-
-
 def sld_loss(binarized: Tensor, classes: Tensor, regions: Tensor, scribbles: Tensor, prediction: Tensor,
-             seg_weight: float = 1.0) -> Tensor:
+             seg_weight: float = 1.0, eps: float = 1e-12) -> Tensor:
     """``L_sld = L_ce(y_B, y_0) + lambda_2 L_ce(y_seg, y_B)``, Eq. 12, for one image.
 
-    ``p_B`` is ``B`` normalised over the K classes of ``y_t`` (ours; the paper leaves ``y_B`` undefined). The
-    first term is the cross-entropy of ``p_B`` with the scribbles ``y_0`` on the scribbled pixels; the second
-    its cross-entropy with the network's arg-max ``y_seg`` on the union of the ``Omega_c`` (pixels whose
-    ``y_seg`` is not among the K classes are skipped). Each term is a mean over its pixels (0 if none).
+    ``B_c`` is a soft binary map ("is pixel i diffused as class c?"), so we read ``L_ce`` as the binary
+    cross-entropy of each class's map with the one-hot target: a pixel ``i`` of ``Omega_c`` whose target is
+    ``c`` costs ``-log B_c(i)``, one whose target is another class ``-log(1 - B_c(i))``. The first term's target
+    is the scribbles ``y_0`` on the scribbled pixels, the second's the network's arg-max ``y_seg`` on every
+    pixel; each is a mean over its (class, pixel) pairs inside the ``Omega_c`` (0 if none).
+
+    What this does to ``gamma_c``: only pixels above it have a gradient (``B`` = 0.5 below). One of class ``c``
+    lowers it by at most ``k / 2`` (less the further above it lies), one of another class raises it by ``k / 2``
+    to ``k``: ``gamma_c`` settles near the top of the other classes' ``M(c, .)`` in ``Omega_c``, and the
+    expansion labels what the network gives to ``c`` more confidently than anything it gives elsewhere. Readings
+    we tried on the toy and dropped: ``B`` normalised over the classes of ``y_t`` (the issue's first proposal)
+    only ever lowers ``gamma`` (``g`` reached -23 to -35); ``q = 2 B - 1`` as the probability puts a log barrier
+    on ``q`` = 0 that lets a pixel of ``c`` just above ``gamma`` outweigh any number of others (``g`` -2.4).
+    Either way every unlabelled pixel of ``Omega_c`` was labelled, the expansion degenerating to a dilation.
 
     Args:
         binarized: (K, H, W) ``B`` (from :func:`soft_binarize`, built on a detached ``M``).
-        classes: (K,) int64; regions: (K, H, W) bool.
+        classes: (K,) int64; regions: (K, H, W) bool ``Omega_c``.
         scribbles: (H, W) int64 ``y_0``, any value outside ``classes`` (e.g. 255) is unlabelled.
         prediction: (H, W) int64 ``y_seg = argmax_c M``.
         seg_weight: ``lambda_2`` (1 in the paper).
+        eps: floor of ``1 - B`` (``B`` rounds to 1 in float32 when ``k (M - gamma)`` exceeds ~17).
 
     Returns:
         scalar, connected to ``binarized`` even when a term has no pixel.
     """
-    # B >= 0.5, so the sum over classes is >= 0.5 K and the log is finite
-    log_p = (binarized / binarized.sum(0, keepdim=True)).log()
+    own_cost, other_cost = -binarized.log(), -(1 - binarized).clamp_min(eps).log()
 
-    def cross_entropy(target: Tensor, mask: Tensor) -> Tensor:
-        position, present = _class_positions(target, classes)
-        mask = mask & present
-        nll = -log_p.gather(0, position[None])[0]
-        return (nll * mask).sum() / mask.sum().clamp_min(1)
+    def cross_entropy(target: Tensor, labelled: Tensor) -> Tensor:
+        mask = (regions & labelled[None]).to(binarized.dtype)
+        is_class = target[None] == classes[:, None, None]
+        cost = torch.where(is_class, own_cost, other_cost)
+        return (cost * mask).sum() / mask.sum().clamp_min(1)
 
-    everywhere = torch.ones_like(scribbles, dtype=torch.bool)
-    return cross_entropy(scribbles, everywhere) + seg_weight * cross_entropy(prediction, regions.any(0))
+    scribbled = torch.isin(scribbles, classes)
+    everywhere = torch.ones_like(prediction, dtype=torch.bool)
+    return cross_entropy(scribbles, scribbled) + seg_weight * cross_entropy(prediction, everywhere)
 
 
 def encode_sld_labels(scribbles: np.ndarray, labels: Optional[np.ndarray] = None,

@@ -1,6 +1,7 @@
 """A miniature of the real datasets, in their real layouts: PASCAL VOC 2012 + SBD train_aug (+ ScribbleSup
-scribbles and MCG proposals), MS COCO 2017 and A2D, with real-looking names, real image sizes and the real class
-names, at the relative paths the configs for real data read (``VOCdevkit/VOC2012``, ``coco``, ``A2D/Release``).
+scribbles and MCG proposals), PASCAL-Context (+ scribbles), MS COCO 2017 and A2D, with real-looking names, real
+image sizes and the real class names, at the relative paths the configs for real data read (``VOCdevkit/VOC2012``,
+``VOCdevkit/VOC2010``, ``coco``, ``A2D/Release``).
 
 The toy benchmark proves quality; the miniature proves wiring: every config for a real dataset must run end to end
 on it with the README's commands (``tests/test_real_configs.py``), which catches wrong paths, splits, keys and
@@ -14,7 +15,7 @@ import json
 import os
 import os.path as osp
 import xml.etree.ElementTree as ET
-from typing import List, Tuple
+from typing import List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -33,6 +34,9 @@ VOC_TRAIN = ('2007_000032', '2007_000039', '2008_000123', '2010_000038')
 VOC_SBD_ONLY = ('2007_000068', '2007_000121', '2008_000008', '2008_000202', '2009_000012', '2009_000248',
                 '2011_000003', '2011_000172')
 VOC_VAL = ('2007_000033', '2007_000042', '2008_000009', '2009_000021', '2010_000065', '2011_000226')
+# PASCAL-Context (VOC 2010 images; mmseg's converter lists): train and val are disjoint
+CONTEXT_TRAIN = ('2008_000002', '2008_000007', '2008_000076', '2009_000016', '2010_000018', '2010_000080')
+CONTEXT_VAL = ('2008_000019', '2009_000043', '2010_000025', '2010_000061')
 # (width, height) as in VOC: mostly 500 x 375 landscape, some portrait and wider frames
 VOC_SIZES = ((500, 375), (500, 333), (375, 500), (500, 375), (500, 366), (353, 500), (500, 375), (500, 281))
 
@@ -156,8 +160,10 @@ def _voc_xml(name: str, scene: dict) -> ET.Element:
     return root
 
 
-def _voc_scribbles(rng: np.random.Generator, scene: dict) -> List[Tuple[str, np.ndarray]]:
-    """ScribbleSup strokes with VOC class names: the toy's strokes, each tagged with the class under it."""
+def _voc_scribbles(rng: np.random.Generator, scene: dict,
+                   classes: Sequence[str] = VOC_CLASSES) -> List[Tuple[str, np.ndarray]]:
+    """ScribbleSup strokes with the dataset's class names (``classes[0]`` is the background): the toy's strokes,
+    each tagged with the class under it."""
     # the toy's sampler names its strokes with toy classes: give it toy labels, re-tag from the pixels under them
     toy_scene = dict(scene, objects=[dict(obj, label=1) for obj in scene['objects']])
     strokes = sample_scribbles(rng, toy_scene)
@@ -166,9 +172,9 @@ def _voc_scribbles(rng: np.random.Generator, scene: dict) -> List[Tuple[str, np.
         if tag != 'background':
             x, y = points[len(points) // 2]
             label = int(scene['semantic'][y, x])
-            if not 0 < label < len(VOC_CLASSES):
+            if not 0 < label < len(classes):
                 continue
-            tag = VOC_CLASSES[label]
+            tag = classes[label]
         tagged.append((tag, points))
     return tagged
 
@@ -265,6 +271,31 @@ def generate_voc_miniature(out_dir: str, seed: int = 0) -> dict:
         _write_lines(osp.join(root, 'ImageSets', 'Main', f'{split}.txt'), lists[split])
     return dict(voc_train_aug=len(train_aug), voc_train=len(VOC_TRAIN), voc_val=len(val),
                 voc_objects=counts['objects'], voc_proposals=counts['proposals'])
+
+
+# ------------------------------------------------------------------------------------------------ PASCAL-Context
+def generate_context_miniature(out_dir: str, seed: int = 0) -> dict:
+    """``VOCdevkit/VOC2010`` as mmseg's ``pascal_context.py`` converter leaves it, plus ScribbleSup scribbles:
+    ``JPEGImages``, ``SegmentationClassContext`` (plain PNGs, 0 = background, 1..59 the 59 classes of mmseg's
+    :class:`PascalContextDataset`), ``ImageSets/SegmentationContext/{train,val}.txt`` and
+    ``ScribbleAnnotation/pascal_context/<name>.xml`` (scribbles with the Context class names)."""
+    from mmseg.datasets import PascalContextDataset
+    classes = PascalContextDataset.METAINFO['classes']
+    root = osp.join(out_dir, 'VOCdevkit', 'VOC2010')
+    for sub in ('JPEGImages', 'SegmentationClassContext', 'ImageSets/SegmentationContext',
+                'ScribbleAnnotation/pascal_context'):
+        os.makedirs(osp.join(root, sub), exist_ok=True)
+    for index, name in enumerate(sorted(CONTEXT_TRAIN + CONTEXT_VAL)):
+        rng = _rng(seed, 3, index)
+        width, height = VOC_SIZES[index % len(VOC_SIZES)]
+        scene = render_scene(rng, width, height, len(classes))
+        Image.fromarray(scene['image']).save(osp.join(root, 'JPEGImages', f'{name}.jpg'), **_JPEG_PARAMS)
+        _save_png(osp.join(root, 'SegmentationClassContext', f'{name}.png'), _fill_band(scene['semantic']))
+        _write_xml(_scribble_xml(name, scene['semantic'].shape, _voc_scribbles(rng, scene, classes)),
+                   osp.join(root, 'ScribbleAnnotation', 'pascal_context', f'{name}.xml'))
+    for split, names in (('train', CONTEXT_TRAIN), ('val', CONTEXT_VAL)):
+        _write_lines(osp.join(root, 'ImageSets', 'SegmentationContext', f'{split}.txt'), sorted(names))
+    return dict(context_train=len(CONTEXT_TRAIN), context_val=len(CONTEXT_VAL))
 
 
 # -------------------------------------------------------------------------------------------------------- COCO 2017
@@ -366,6 +397,7 @@ def generate_real_miniature(out_dir: str, seed: int = 0, voc: bool = True, coco:
       ``SegmentationClass`` / ``SegmentationObject`` (palette PNGs, 255 band) for train + val only,
       ``SegmentationClassAug`` (plain PNGs) for train_aug, ``ImageSets/Segmentation/{train,val,train_aug,
       trainval}.txt``: 12 train_aug images of which the 4 of train, 6 val images outside train_aug;
+    * ``VOCdevkit/VOC2010/``: PASCAL-Context (6 train, 4 val images), see :func:`generate_context_miniature`;
     * ``coco/``: ``train2017`` (4) and ``val2017`` (3) images, ``annotations/instances_{train,val}2017.json``;
     * ``A2D/Release/``: ``videoset.csv``, 4 clips (3 train, 1 test) of 12 frames, 320 px high, in
       ``pngs320H/<vid>/%05d.png``, and their annotated frames in ``Annotations/mat/<vid>/%05d.mat`` (v7.3).
@@ -378,6 +410,7 @@ def generate_real_miniature(out_dir: str, seed: int = 0, voc: bool = True, coco:
     summary = dict(out_dir=out_dir, seed=seed)
     if voc:
         summary.update(generate_voc_miniature(out_dir, seed))
+        summary.update(generate_context_miniature(out_dir, seed))
     if coco:
         summary.update(generate_coco_miniature(out_dir, seed))
     if a2d:

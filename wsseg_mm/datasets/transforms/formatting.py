@@ -1,9 +1,10 @@
 """Packing of weak labels into mmseg data samples."""
 import numpy as np
+from mmengine.structures import PixelData
 from mmseg.datasets.transforms import PackSegInputs
 from mmseg.registry import TRANSFORMS
 
-WEAK_META_KEYS = ('img_labels', 'a2d_ids')
+WEAK_META_KEYS = ('img_labels', 'a2d_ids', 'video_id', 'frame_index', 'frame_id')
 
 
 @TRANSFORMS.register_module()
@@ -12,7 +13,11 @@ class PackWeakSegInputs(PackSegInputs):
 
     Besides mmseg's meta keys, ``img_labels`` (foreground class indices of the image) and ``a2d_ids`` go to the
     metainfo when present, and a multi-hot ``gt_img_labels`` tensor of length ``num_classes`` (index 0 =
-    background, always 0) is added to the data sample when ``img_labels`` and ``num_classes`` are known.
+    background, always 0) is added to the data sample when ``img_labels`` and ``num_classes`` are known. The A2D
+    frame keys ``video_id``, ``frame_index`` and ``frame_id`` go to the metainfo too, and the superpixels of
+    :class:`LoadSuperpixels` become the data sample's ``gt_superpixels``, a ``PixelData`` whose ``data`` is a
+    (1, H, W) int64 tensor of superpixel labels (``data_sample.gt_superpixels.data``; in a metric's
+    ``data_sample`` dict: ``data_sample['gt_superpixels']['data']``).
 
     Args:
         num_classes (int, optional): length of the multi-hot vector, background included (21 for VOC); without it
@@ -36,4 +41,8 @@ class PackWeakSegInputs(PackSegInputs):
             multi_hot = torch.zeros(self.num_classes)
             multi_hot[labels] = 1
             packed['data_samples'].set_data(dict(gt_img_labels=multi_hot))
+        if results.get('superpixels') is not None:
+            import torch
+            superpixels = np.ascontiguousarray(results['superpixels'], dtype=np.int64)[None]
+            packed['data_samples'].set_data(dict(gt_superpixels=PixelData(data=torch.from_numpy(superpixels))))
         return packed

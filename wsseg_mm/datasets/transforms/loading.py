@@ -1,5 +1,6 @@
-"""Loading transforms for weak labels: scribbles (PSI's diffused labels too) and A2D actor-action masks (mmseg
-scope)."""
+"""Loading transforms for weak labels: scribbles (PSI's diffused labels too), A2D actor-action masks and SLIC
+superpixels (WS^2) (mmseg scope)."""
+import io
 import json
 import os.path as osp
 from typing import Optional, Sequence
@@ -10,8 +11,9 @@ from mmcv.transforms import BaseTransform
 from mmseg.registry import TRANSFORMS
 
 from wsseg_mm.fileio.annotations import read_a2d_mat, read_scribbles
-from wsseg_mm.fileio.labels import load_label_png
+from wsseg_mm.fileio.labels import atomic_write_bytes, load_label_png
 from wsseg_mm.functional.psi import encode_sld_labels
+from wsseg_mm.functional.superpixel import SLIC_COMPACTNESS, SLIC_SEGMENTS, slic_superpixels
 from wsseg_mm.metainfo import a2d_id_to_label
 
 
@@ -191,3 +193,77 @@ class LoadA2DAnnotation(BaseTransform):
         results['gt_bboxes'] = ann['boxes']
         results.setdefault('seg_fields', []).append('gt_seg_map')
         return results
+
+
+@TRANSFORMS.register_module()
+class LoadSuperpixels(BaseTransform):
+    """SLIC superpixels of the loaded image into ``results['superpixels']``, (H, W) int32 labels ``0 .. P-1``
+    (:func:`~wsseg_mm.functional.superpixel.slic_superpixels`; WS^2's Alg. 2 and RIC work on them).
+
+    Place it right after ``LoadImageFromFile``, before any geometric transform: ``superpixels`` joins
+    ``seg_fields``, so mmseg's ``Resize`` / ``RandomResize`` / ``RandomCrop`` / ``RandomFlip`` move it with the
+    image (nearest interpolation); ``PackWeakSegInputs`` packs it as ``gt_superpixels``.
+
+    With ``cache_dir``, the superpixels of an image are read from ``<cache_dir>/<key>.npy`` (or ``.png``, a
+    16-bit label PNG) when that file exists, and otherwise computed and written there as ``.npy`` (atomically, so
+    data-loader workers may share the folder). ``<key>`` is ``results['frame_id']`` when the dataset gives one
+    (``A2DPseudoFrameDataset``: ``'<video_id>/<frame:05d>'``), else the image's file name without extension.
+
+    Required keys: ``img`` (BGR, as ``LoadImageFromFile`` loads it). Added keys: ``superpixels``
+    (appended to ``seg_fields``).
+
+    Args:
+        n_segments (int): approximate number of superpixels (SLIC's ``n_segments``).
+        compactness (float): SLIC's colour / space trade-off.
+        cache_dir (str, optional): folder of cached superpixels; None computes them at every call.
+    """
+
+    def __init__(self, n_segments: int = SLIC_SEGMENTS, compactness: float = SLIC_COMPACTNESS,
+                 cache_dir: Optional[str] = None) -> None:
+        if n_segments < 1:
+            raise ValueError(f'n_segments must be >= 1, got {n_segments}')
+        self.n_segments = n_segments
+        self.compactness = compactness
+        self.cache_dir = cache_dir
+
+    def _cache_key(self, results: dict) -> str:
+        if results.get('frame_id'):
+            return str(results['frame_id'])
+        return osp.splitext(osp.basename(results['img_path']))[0]
+
+    def _read_cache(self, key: str, shape) -> Optional[np.ndarray]:
+        for suffix in ('.npy', '.png'):
+            path = osp.join(self.cache_dir, key + suffix)
+            if not osp.exists(path):
+                continue
+            try:
+                superpixels = np.load(path) if suffix == '.npy' else cv2.imread(path, cv2.IMREAD_UNCHANGED)
+            except (OSError, ValueError) as err:
+                raise ValueError(f'{path}: cannot read the cached superpixels ({err!r}); delete it to recompute') \
+                    from None
+            if superpixels is None or superpixels.shape != tuple(shape):
+                raise ValueError(f'{path}: cached superpixels of shape '
+                                 f'{None if superpixels is None else superpixels.shape}, the image is {tuple(shape)}:'
+                                 ' delete the stale cache (cache_dir) to recompute')
+            return superpixels.astype(np.int32)
+        return None
+
+    def transform(self, results: dict) -> dict:
+        image = results['img']
+        superpixels = None
+        if self.cache_dir is not None:
+            key = self._cache_key(results)
+            superpixels = self._read_cache(key, image.shape[:2])
+        if superpixels is None:
+            superpixels = slic_superpixels(image, self.n_segments, self.compactness, channel_order='bgr')
+            if self.cache_dir is not None:
+                buffer = io.BytesIO()
+                np.save(buffer, superpixels)
+                atomic_write_bytes(osp.join(self.cache_dir, key + '.npy'), buffer.getvalue())
+        results['superpixels'] = superpixels
+        results.setdefault('seg_fields', []).append('superpixels')
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{type(self).__name__}(n_segments={self.n_segments}, compactness={self.compactness}, '
+                f'cache_dir={self.cache_dir!r})')

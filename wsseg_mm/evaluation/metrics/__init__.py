@@ -1,4 +1,5 @@
 from .a2d_metric import A2DMetric
 from .instance_ap_metric import InstanceAPMetric
+from .ric_metric import RICMetric
 
-__all__ = ['A2DMetric', 'InstanceAPMetric']
+__all__ = ['A2DMetric', 'InstanceAPMetric', 'RICMetric']
