@@ -171,3 +171,31 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def output_contents(folder, manifest: bool = False) -> dict:
+    """``{relative path: content}`` of a per-image tool's outputs under ``folder``, less what records the time a run
+    took (BBAM's ``seconds`` per image and ``seconds_per_object``) and the logs: an ``.npz`` as ``{array: (dtype,
+    shape, bytes)}``, ``summary.json`` as a dict, any other file as bytes. ``manifest``: keep ``manifest.json``
+    (less its ``info``: paths and times, for people), else leave it out."""
+    import glob
+    import json
+
+    from wsseg_mm.fileio.labels import load_npz
+    found = {}
+    for path in sorted(glob.glob(osp.join(str(folder), '**', '*'), recursive=True)):
+        rel = osp.relpath(path, str(folder))
+        if not osp.isfile(path) or rel.endswith('.log') or (rel == 'manifest.json' and not manifest):
+            continue
+        if rel.endswith('.npz'):
+            found[rel] = {k: (v.dtype.str, v.shape, v.tobytes()) for k, v in load_npz(path).items() if k != 'seconds'}
+        elif rel == 'summary.json':
+            with open(path) as f:
+                found[rel] = {k: v for k, v in json.load(f).items() if k != 'seconds_per_object'}
+        elif rel == 'manifest.json':
+            with open(path) as f:
+                found[rel] = {k: v for k, v in json.load(f).items() if k != 'info'}
+        else:
+            with open(path, 'rb') as f:
+                found[rel] = f.read()
+    return found

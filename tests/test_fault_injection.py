@@ -16,7 +16,6 @@ Each faulty run may also use other post-processing settings (BBAM ``fg_thr``, IR
 redoes post-processing, and may be interrupted while doing so.
 """
 import glob
-import json
 import os
 import os.path as osp
 import random
@@ -28,7 +27,7 @@ import wsseg_mm  # noqa: F401
 from wsseg_mm import apis
 from wsseg_mm.fileio import labels
 
-from conftest import REPO
+from conftest import REPO, output_contents
 
 BBAM_CFG = osp.join(REPO, 'configs/bbam/toy/faster-rcnn_r18-tiny_fpn_20e_toy-bbam.py')
 CAM_CFG = osp.join(REPO, 'configs/irnet/toy/cam_r18-quarter-os8_80e_toy.py')
@@ -127,23 +126,7 @@ def inject(monkeypatch):
 
 
 def outputs(folder):
-    """``{relative path: content}`` of the outputs under ``folder`` (an ``.npz`` as its arrays' dtype, shape and
-    bytes, less BBAM's timing; ``summary.json`` less its timing; the manifest's stages), no logs."""
-    found = {}
-    for path in sorted(glob.glob(osp.join(str(folder), '**', '*'), recursive=True)):
-        rel = osp.relpath(path, str(folder))
-        if not osp.isfile(path) or rel.endswith('.log'):
-            continue
-        if rel.endswith('.npz'):
-            found[rel] = {k: (v.dtype.str, v.shape, v.tobytes()) for k, v in labels.load_npz(path).items()
-                          if k != 'seconds'}
-        elif rel == 'summary.json':
-            found[rel] = {k: v for k, v in json.load(open(path)).items() if k != 'seconds_per_object'}
-        elif rel == apis.common.MANIFEST:
-            found[rel] = {k: v for k, v in json.load(open(path)).items() if k != 'info'}
-        else:
-            found[rel] = open(path, 'rb').read()
-    return found
+    return output_contents(folder, manifest=True)
 
 
 def temporaries(folder):

@@ -88,6 +88,38 @@ def test_ws2_classifier_trains_on_the_miniature(workspace, config, monkeypatch):
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
 
 
+@pytest.mark.slow
+def test_ws2_pa_from_the_real_classifiers_on_the_miniature(workspace):
+    """README: ``tools/ws2/make_pa.py`` on the two real configs and their checkpoints (trained above; trained here
+    when this test runs alone): PA.v0 of every train video of the miniature, in the layout A2DPseudoFrameDataset
+    reads. Cost only: 8-frame clips, frames at a 128 px short side, 2 frames per video."""
+    import numpy as np
+
+    from wsseg_mm.fileio.annotations import read_a2d_videoset
+    from wsseg_mm.fileio.labels import load_label_png
+    checkpoints = {}
+    for config in REAL_CONFIGS:
+        work_dir = osp.join(workspace, 'work_dirs', osp.splitext(osp.basename(config))[0])
+        if not osp.exists(osp.join(work_dir, 'last_checkpoint')):
+            run_tool([osp.join(REPO, 'tools', 'train.py'), osp.join(REPO, config), '--cfg-options', *OPTIONS[config]],
+                     env_extra=ENV, cwd=str(workspace))
+        with open(osp.join(work_dir, 'last_checkpoint')) as f:
+            checkpoints[config] = f.read().strip()
+    out = osp.join(workspace, 'work_dirs', 'ws2_pa_v0')
+    log = run_tool([osp.join(REPO, 'tools', 'ws2', 'make_pa.py'), osp.join(REPO, ACTOR), checkpoints[ACTOR],
+                    osp.join(REPO, ACTION), checkpoints[ACTION], '--out-dir', out, '--frames-per-video', '2',
+                    '--cfg-options', 'test_dataloader.dataset.pipeline.0.clip_len=8', 'ws2_pa.short_side=128'],
+                   env_extra=ENV, cwd=str(workspace))
+    videos = read_a2d_videoset(osp.join(workspace, 'data', 'A2D', 'Release', 'videoset.csv'))
+    train = sorted(v['video_id'] for v in videos if v['usage'] == 0)
+    assert sorted(d for d in os.listdir(out) if d in {v['video_id'] for v in videos}) == train, log[-2000:]
+    for video in train:
+        frames = sorted(os.listdir(osp.join(out, video)))
+        assert len(frames) == 2 and all(f.endswith('.png') for f in frames)
+        label = load_label_png(osp.join(out, video, frames[0]))
+        assert label.shape[0] == 320 and label.dtype == np.uint8  # the frame's own size (A2D: 320 px high)
+
+
 # ------------------------------------------------------------------------------------------- the configs alone
 def test_real_ws2_configs_are_small_diffs_of_mmaction_recipes():
     actor, action = _load(ACTOR), _load(ACTION)

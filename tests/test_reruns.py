@@ -21,7 +21,7 @@ from wsseg_mm import apis
 from wsseg_mm.apis import common
 from wsseg_mm.fileio import labels
 
-from conftest import REPO
+from conftest import REPO, output_contents
 
 BBAM_CFG = osp.join(REPO, 'configs/bbam/toy/faster-rcnn_r18-tiny_fpn_20e_toy-bbam.py')
 CAM_CFG = osp.join(REPO, 'configs/irnet/toy/cam_r18-quarter-os8_80e_toy.py')
@@ -77,22 +77,7 @@ def tiny(tmp_path_factory, one_torch_thread):
 
 
 def outputs(folder):
-    """``{relative path: bytes}`` of the outputs under ``folder``, less what records the time it took (BBAM's
-    ``seconds`` per image and ``seconds_per_object``), the logs and the manifest (its stages are compared on their
-    own); an ``.npz`` as ``{array: (dtype, shape, bytes)}``."""
-    found = {}
-    for path in sorted(glob.glob(osp.join(str(folder), '**', '*'), recursive=True)):
-        rel = osp.relpath(path, str(folder))
-        if not osp.isfile(path) or rel.endswith('.log') or rel == 'manifest.json':
-            continue
-        if rel.endswith('.npz'):
-            found[rel] = {k: (v.dtype.str, v.shape, v.tobytes()) for k, v in labels.load_npz(path).items()
-                          if k != 'seconds'}
-        elif rel == 'summary.json':
-            found[rel] = {k: v for k, v in json.load(open(path)).items() if k != 'seconds_per_object'}
-        else:
-            found[rel] = open(path, 'rb').read()
-    return found
+    return output_contents(folder, manifest=False)
 
 
 def bbam(tiny, out_dir, detector=0, **changes):

@@ -4,7 +4,8 @@ per-image function that the tools, the hooks, the benchmarks and the pictures al
 * :mod:`.common`: configs, models and datasets of the tools, the per-image loop, COCO fragments;
 * :mod:`.irnet`: IRNet's CAMs, relations and label synthesis, and their settings;
 * :mod:`.bbam`: BBAM's attributions and pseudo masks, and its settings;
-* :mod:`.psi`: PSI's label diffusion (SLD) over the training set, and its settings.
+* :mod:`.psi`: PSI's label diffusion (SLD) over the training set, and its settings;
+* :mod:`.ws2`: WS^2's Stage 1 (Grad-CAM maps, Otsu, SLIC, Alg. 2: PA.v0), and its settings.
 """
 from .bbam import (
     BBAM_DEFAULTS,
@@ -66,3 +67,17 @@ __all__ = [
     'build_expansion_dataset', 'sld_expand_image', 'expand_training_labels'
 ]
 __all__ += ['positive_int', 'prepare_outputs', 'set_cpu_threads', 'tool_log']
+from .ws2 import (  # noqa: E402
+    WS2_PA_DEFAULTS,
+    build_pa_dataset,
+    generate_pa,
+    pa_frame_labels,
+    recognizer_frame_maps,
+    tagged_pairs,
+    uniform_frames,
+    ws2_pa_settings,
+    ws2_video_maps,
+)
+
+__all__ += ['WS2_PA_DEFAULTS', 'ws2_pa_settings', 'uniform_frames', 'recognizer_frame_maps', 'tagged_pairs',
+            'ws2_video_maps', 'pa_frame_labels', 'build_pa_dataset', 'generate_pa']

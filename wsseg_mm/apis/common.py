@@ -42,7 +42,8 @@ from wsseg_mm.fileio.labels import (
 
 __all__ = [
     'local_rank', 'select_device', 'set_cpu_threads', 'setup_launcher', 'positive_int', 'run_per_image', 'Stage',
-    'MANIFEST', 'prepare_outputs', 'manifest_id', 'model_fingerprint', 'pipeline_description', 'tool_log',
+    'MANIFEST', 'layered_settings', 'prepare_outputs', 'manifest_id', 'model_fingerprint', 'pipeline_description',
+    'tool_log',
     'build_split_dataset', 'read_rgb', 'image_name', 'load_cfg', 'init_model', 'checkpoint_info', 'preprocess_one',
     'write_coco_fragment', 'merge_coco_fragments', 'load_weights_strictly', 'package_version'
 ]
@@ -586,3 +587,16 @@ def merge_coco_fragments(paths: Sequence[str], out_path: str, classes: Optional[
         raise ValueError(f'no COCO fragment to merge into {out_path}, and no classes for an empty file')
     atomic_write_bytes(out_path, json.dumps(merged).encode())
     return merged
+
+
+def layered_settings(key: str, defaults: dict, cfg, overrides: dict) -> dict:
+    """Settings of one stage: ``defaults`` (written once, in the API), then the config's ``key`` dict, then the
+    ``overrides`` that are not None (command-line options); unknown keys raise a ``KeyError`` naming them."""
+    settings = dict(defaults)
+    given = dict((cfg.get(key, None) if cfg is not None else None) or {})
+    given.update({k: v for k, v in overrides.items() if v is not None})
+    unknown = sorted(set(given) - set(settings))
+    if unknown:
+        raise KeyError(f'{key}: unknown keys {unknown} (known: {sorted(settings)})')
+    settings.update(given)
+    return settings

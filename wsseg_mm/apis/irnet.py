@@ -36,6 +36,7 @@ from .common import (
     Stage,
     checkpoint_info,
     image_name,
+    layered_settings,
     manifest_id,
     merge_coco_fragments,
     model_fingerprint,
@@ -64,29 +65,16 @@ DEFAULT_LABEL_SYNTHESIS = dict(cam_bg=0.15, sem_bg=0.25, ins_bg=0.25, radius=5, 
                                iterations=100, centroid_threshold=2.5)
 
 
-def _settings(key: str, defaults: dict, cfg, overrides: dict) -> dict:
-    """``defaults``, then the config's ``key`` dict, then the ``overrides`` that are not None; unknown keys raise
-    a ``KeyError`` naming them."""
-    settings = dict(defaults)
-    given = dict((cfg.get(key, None) if cfg is not None else None) or {})
-    given.update({k: v for k, v in overrides.items() if v is not None})
-    unknown = sorted(set(given) - set(settings))
-    if unknown:
-        raise KeyError(f'{key}: unknown keys {unknown} (known: {sorted(settings)})')
-    settings.update(given)
-    return settings
-
-
 def relation_mining_settings(cfg, **overrides: Optional[float]) -> dict:
     """The config's ``relation_mining`` dict over :data:`DEFAULT_RELATION_MINING`, then the ``overrides`` that are
     not None (command-line options); unknown keys raise a ``KeyError`` naming them."""
-    return _settings('relation_mining', DEFAULT_RELATION_MINING, cfg, overrides)
+    return layered_settings('relation_mining', DEFAULT_RELATION_MINING, cfg, overrides)
 
 
 def label_synthesis_settings(cfg, **overrides: Optional[float]) -> dict:
     """The config's ``label_synthesis`` dict over :data:`DEFAULT_LABEL_SYNTHESIS`, then the ``overrides`` that
     are not None (command-line options); unknown keys raise a ``KeyError`` naming them."""
-    return _settings('label_synthesis', DEFAULT_LABEL_SYNTHESIS, cfg, overrides)
+    return layered_settings('label_synthesis', DEFAULT_LABEL_SYNTHESIS, cfg, overrides)
 
 
 def walk_settings(settings: dict) -> dict:

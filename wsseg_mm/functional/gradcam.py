@@ -79,8 +79,9 @@ def slice_frames(num_frames: int, num_slices: int, offset: int = 0) -> List[int]
     Args:
         num_frames: t, frames of the network input.
         num_slices: t', temporal size of the feature map; must divide t.
-        offset: frame of slice 0 within its stride, in ``[0, s)`` (the issue's toy uses 1 so that every slice lands on
-            an annotated frame).
+        offset: frame of slice 0 within its stride, in ``[0, s)`` (0 on the toy: 8 input frames at interval 2 from
+            video frame 1 give t' = 4 slices on input frames 0 / 2 / 4 / 6 = video frames 1 / 5 / 9 / 13, the
+            annotated ones).
 
     Returns:
         t' frame indices in ``[0, t)``.

@@ -32,13 +32,11 @@ val_dataloader = dict(
         seg_map_suffix='.png',
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
-# tools/test.py --tta: scales 0.75-1.5 (the training range) and flip
+# tools/test.py --tta: the base's multi-scale + flip at the training range of scales, 0.75-1.5
 img_ratios = [0.75, 1.0, 1.25, 1.5]
 tta_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='TestTimeAug',
-         transforms=[[dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios],
-                     [dict(type='RandomFlip', prob=0., direction='horizontal'),
-                      dict(type='RandomFlip', prob=1., direction='horizontal')],
-                     [dict(type='LoadAnnotations')], [dict(type='PackWeakSegInputs')]])
+    _base_.tta_pipeline[0],
+    dict(_base_.tta_pipeline[1],
+         transforms=[[dict(type='Resize', scale_factor=r, keep_ratio=True) for r in img_ratios]] +
+         _base_.tta_pipeline[1]['transforms'][1:])
 ]

@@ -32,3 +32,6 @@ optim_wrapper = dict(optimizer={{_base_.ws2_toy_optimizer}})
 param_scheduler = {{_base_.ws2_toy_param_scheduler}}
 default_hooks = {{_base_.ws2_toy_hooks}}
 auto_scale_lr = dict(enable=False, base_batch_size={{_base_.ws2_toy_batch_size}})
+# WS^2 stage 1 (tools/ws2/make_pa.py reads ws2_pa of the action config): the toy's 4 annotated frames per clip,
+# 1 / 5 / 9 / 13, where the 4 time slices of this network land
+ws2_pa = dict(frames_per_video=4)

@@ -1,0 +1,563 @@
+"""WS^2 (Chen, Li, Luo, Xu, CVPR 2020) Stage 1: the initial pseudo annotations PA.v0 from video-level actor and
+action tags, as the library API that ``tools/ws2/make_pa.py``, ``tools/ws2/gradcam.py``, the benchmark and the
+pictures call.
+
+Per video (:func:`ws2_video_maps`), on full frames (no crop; Sec. 3.1):
+
+* actor maps: Grad-CAM (Eq. 4-5) of the 2D actor recognizer for every tagged actor, each annotated frame its own
+  clip of one segment (the paper's ``t' = 1``);
+* action maps: Grad-CAM of the 3D action recognizer for every tagged action. The video is cut into clips of
+  ``clip_len`` frames at ``frame_interval`` (:func:`plan_clips`). With ``temporal='slice'`` (default) slice ``k`` of
+  a clip's (t', h', w') map stands for its input frame ``k s + slice_offset`` (``s = t / t'``,
+  :func:`~wsseg_mm.functional.gradcam.slice_frames`), i.e. the video frame ``start + (k s + slice_offset)
+  frame_interval``; each clip is placed so that an annotated frame is one of those frames, the slice nearest the
+  clip's centre where the clip fits in the video, and it then serves every annotated frame that another of its
+  slices stands for. With ``temporal='interpolate'`` the map is upsampled trilinearly over time to all t input
+  frames (as ``mmaction.utils.GradCAM``), so any input frame of a clip is served;
+* both upsampled bilinearly to the frame and divided by their maximum (:func:`~wsseg_mm.functional.gradcam.
+  normalize_maps`; an all-zero map stays zero).
+
+Per annotated frame (:func:`pa_frame_labels`): Otsu per map, ``M_init`` = union over the tagged actors and actions,
+SLIC superpixels, Alg. 2 (keep p if overlap(p, M_init) > alpha and |p| / |frame| < beta), and each kept superpixel
+labelled with the tagged pair maximising the mean of its normalised actor + action maps; 0 = background, the pairs
+are indices of :data:`~wsseg_mm.metainfo.A2D_SEG_CLASSES`.
+
+Over a dataset (:func:`generate_pa`): resumable and split over ranks (per video,
+:func:`~wsseg_mm.apis.common.run_per_image`), writing ``<out_dir>/<video_id>/<frame:05d>.png`` (what
+:class:`~wsseg_mm.datasets.A2DPseudoFrameDataset` reads) and ``<out_dir>/pa_stats/<video_id>.json``; rank 0 sums
+the latter into ``<out_dir>/summary.json`` (frames, empty PAs, constant maps). ``manifest.json`` records the two
+recognizers' weights and the Grad-CAM settings (stage ``gradcam``: another model or setting is refused unless
+``overwrite``) and the Otsu / SLIC / Alg. 2 settings (stage ``pa``: a change redoes every video; the maps are not
+stored, so Grad-CAM runs again).
+
+Settings have one home, :data:`WS2_PA_DEFAULTS`, overridden by a config's ``ws2_pa`` dict, then by keyword
+arguments (:func:`ws2_pa_settings`).
+"""
+import glob
+import json
+import os.path as osp
+from collections import OrderedDict
+from contextlib import contextmanager
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from mmengine.dist import barrier, get_dist_info
+
+from wsseg_mm.fileio.labels import atomic_write_bytes, load_json, save_label_png
+from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS, a2d_id_to_label
+
+from ..functional.gradcam import normalize_maps, resize_maps, slice_frames
+from ..functional.superpixel import (
+    REFINE_ALPHA,
+    REFINE_BETA,
+    REFINE_MODES,
+    SLIC_COMPACTNESS,
+    SLIC_SEGMENTS,
+    keep_superpixels,
+    otsu_mask,
+    slic_superpixels,
+)
+from ..functional.ws2 import assign_pairs
+from ..models.recognizer_gradcam import RecognizerGradCAM
+from .common import (
+    Stage,
+    checkpoint_info,
+    layered_settings,
+    model_fingerprint,
+    prepare_outputs,
+    read_rgb,
+    run_per_image,
+)
+
+__all__ = [
+    'WS2_PA_DEFAULTS', 'TEMPORAL_MODES', 'ws2_pa_settings', 'uniform_frames', 'plan_clips', 'VideoFrames',
+    'is_3d', 'recognizer_frame_maps', 'tagged_pairs', 'ws2_video_maps', 'pa_frame_labels', 'build_pa_dataset',
+    'check_ws2_recognizers', 'generate_pa'
+]
+
+TEMPORAL_MODES = ('slice', 'interpolate')
+
+# Every Stage-1 setting and its default:
+#   frames_per_video: PA frames per video, uniformly sampled (A2D: 56120 frames / 2748 videos ~ 20, Table 2);
+#   temporal: how a 3D map's slices reach frames, 'slice' (slice k -> input frame k s + slice_offset) or
+#   'interpolate' (trilinear over time, as mmaction's GradCAM); slice_offset: P, 0;
+#   clip_len / frame_interval: the action recognizer's clips (None: from its config's test / val SampleFrames);
+#   actor_target_layer / action_target_layer: Grad-CAM's layer (None: the input of cls_head, the last features);
+#   short_side: frames resized to this short side before the networks (None: as stored; maps come back at the
+#   frame's size either way); batch_size: frames (2D) or clips (3D) per forward pass (not recorded: it changes
+#   nothing but float rounding);
+#   n_segments / compactness: SLIC (P: 100, 10); alpha / beta / mode: Alg. 2 (0.5, 0.4, coverage).
+WS2_PA_DEFAULTS = dict(frames_per_video=20, temporal='slice', slice_offset=0, clip_len=None, frame_interval=None,
+                       actor_target_layer=None, action_target_layer=None, short_side=None, batch_size=4,
+                       n_segments=SLIC_SEGMENTS, compactness=SLIC_COMPACTNESS, alpha=REFINE_ALPHA, beta=REFINE_BETA,
+                       mode=REFINE_MODES[0])
+# which settings shape the Grad-CAM maps (manifest stage 'gradcam') and which the labels from them (stage 'pa')
+_GRADCAM_KEYS = ('frames_per_video', 'temporal', 'slice_offset', 'clip_len', 'frame_interval', 'actor_target_layer',
+                 'action_target_layer', 'short_side')
+_PA_KEYS = ('n_segments', 'compactness', 'alpha', 'beta', 'mode')
+
+
+def _sample_frames(cfg) -> Optional[dict]:
+    """The first ``SampleFrames`` of a config's test, else val, else train pipeline."""
+    for split in ('test', 'val', 'train'):
+        loader = cfg.get(f'{split}_dataloader', None) if cfg is not None else None
+        pipeline = ((loader or {}).get('dataset') or {}).get('pipeline') or []
+        for transform in pipeline:
+            if str(transform.get('type', '')).split('.')[-1] == 'SampleFrames':
+                return transform
+    return None
+
+
+def ws2_pa_settings(cfg=None, **overrides) -> dict:
+    """:data:`WS2_PA_DEFAULTS`, then the config's ``ws2_pa`` dict, then the ``overrides`` that are not None; a
+    ``clip_len`` / ``frame_interval`` left None comes from the config's test (else val, train) ``SampleFrames``
+    (give the action recognizer's config). Unknown keys raise a ``KeyError``, bad values a ``ValueError``, each
+    naming the key."""
+    settings = layered_settings('ws2_pa', WS2_PA_DEFAULTS, cfg, overrides)
+    sample = _sample_frames(cfg)
+    for key, source in (('clip_len', 'clip_len'), ('frame_interval', 'frame_interval')):
+        if settings[key] is None and sample is not None:
+            settings[key] = int(sample.get(source, 1))
+    if settings['temporal'] not in TEMPORAL_MODES:
+        raise ValueError(f'ws2_pa.temporal must be one of {TEMPORAL_MODES}, got {settings["temporal"]!r}')
+    if settings['mode'] not in REFINE_MODES:
+        raise ValueError(f'ws2_pa.mode must be one of {REFINE_MODES}, got {settings["mode"]!r}')
+    for key in ('frames_per_video', 'batch_size', 'n_segments', 'clip_len', 'frame_interval', 'short_side'):
+        value = settings[key]
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f'ws2_pa.{key} must be a positive integer, got {value!r}')
+    if not 0 <= settings['alpha'] <= 1 or not 0 < settings['beta'] <= 1:
+        raise ValueError(f'ws2_pa: need 0 <= alpha <= 1 and 0 < beta <= 1, got alpha={settings["alpha"]}, '
+                         f'beta={settings["beta"]}')
+    return settings
+
+
+def _require_clips(settings: dict) -> Tuple[int, int]:
+    if settings['clip_len'] is None or settings['frame_interval'] is None:
+        raise ValueError('ws2_pa: clip_len and frame_interval are not set: give them (ws2_pa dict, keyword '
+                         'arguments) or pass the action recognizer\'s config, whose test SampleFrames has them, to '
+                         'ws2_pa_settings')
+    return settings['clip_len'], settings['frame_interval']
+
+
+# ----------------------------------------------------------------------------------------------- frames and clips
+def uniform_frames(num_frames: int, count: int) -> List[int]:
+    """``min(count, num_frames)`` frames spread uniformly over a video: 0-based ``floor(i T / n)``, i < n (the
+    start of each of n equal segments; T = 16, n = 4 gives 0, 4, 8, 12, the toy's annotated frames 1 / 5 / 9 / 13
+    counted from 1)."""
+    if num_frames < 1:
+        raise ValueError(f'a video without frames ({num_frames}): nothing to annotate')
+    count = min(int(count), num_frames)
+    return [i * num_frames // count for i in range(count)]
+
+
+def plan_clips(num_frames: int, wanted: Sequence[int], clip_len: int, frame_interval: int,
+               positions: Sequence[int]) -> List[dict]:
+    """Clips of the 3D recognizer that give a map to each wanted frame.
+
+    A clip starting at video frame ``start`` reads frames ``start + i frame_interval`` (i < clip_len; indices
+    outside the video are clamped to its first / last frame, as a short video is padded). Its map reaches the
+    input frames ``positions`` (``slice_frames(t, t', offset)`` for ``'slice'``; ``range(t)`` for
+    ``'interpolate'``), i.e. the video frames ``start + p frame_interval``. For the first wanted frame f not yet
+    served, the clip puts f at the position nearest the clip's centre (ties: the earlier one) among those that keep
+    the clip inside the video (any position if none does); it serves every wanted frame one of its positions stands
+    for. Repeated until every wanted frame is served.
+
+    Args:
+        num_frames: T, frames of the video.
+        wanted: 0-based frames that need a map.
+        clip_len, frame_interval: the clips' sampling.
+        positions: input frames (0-based, < clip_len) that carry a map, in map order.
+
+    Returns:
+        ``[dict(start, frames, serves), ...]``: ``frames`` the clip_len 0-based video frames to read, ``serves``
+        ``{video frame: index into positions}`` for the wanted frames it serves.
+    """
+    centre = (len(positions) - 1) / 2
+    order = sorted(range(len(positions)), key=lambda k: (abs(k - centre), k))
+    span = (clip_len - 1) * frame_interval
+    remaining = sorted(set(int(f) for f in wanted))
+    clips = []
+    while remaining:
+        first = remaining[0]
+        fits = [k for k in order if 0 <= first - positions[k] * frame_interval <= num_frames - 1 - span]
+        start = first - positions[(fits or order)[0]] * frame_interval
+        stands_for = {start + p * frame_interval: j for j, p in enumerate(positions)}
+        serves = {f: stands_for[f] for f in remaining if f in stands_for}
+        clips.append(dict(start=start, serves=serves,
+                          frames=[min(max(start + i * frame_interval, 0), num_frames - 1) for i in range(clip_len)]))
+        remaining = [f for f in remaining if f not in serves]
+    return clips
+
+
+class VideoFrames:
+    """The frames of one video, read on demand (RGB uint8 (H, W, 3)) and kept in a small cache: ``frames[i]`` is
+    0-based frame i, the file ``frame_dir/filename_tmpl.format(i + start_index)``.
+
+    Args:
+        frame_dir: folder of the frames; num_frames: T; filename_tmpl: file names; start_index: number of the
+        first frame file; cache: frames kept (clips reread neighbouring frames).
+    """
+
+    def __init__(self, frame_dir: str, num_frames: int, filename_tmpl: str = '{:05d}.png', start_index: int = 1,
+                 cache: int = 64) -> None:
+        if num_frames < 1 or not osp.isdir(frame_dir):
+            raise FileNotFoundError(f'video {frame_dir}: no frames ({num_frames} listed, folder '
+                                    f'{"exists" if osp.isdir(frame_dir) else "missing"}); extract its frames first')
+        self.frame_dir, self.num_frames = frame_dir, int(num_frames)
+        self.filename_tmpl, self.start_index, self.cache = filename_tmpl, start_index, cache
+        self._frames: 'OrderedDict[int, np.ndarray]' = OrderedDict()
+
+    def __len__(self) -> int:
+        return self.num_frames
+
+    def path(self, index: int) -> str:
+        return osp.join(self.frame_dir, self.filename_tmpl.format(index + self.start_index))
+
+    def __getitem__(self, index: int) -> np.ndarray:
+        if not 0 <= index < self.num_frames:
+            raise IndexError(f'frame {index} of a {self.num_frames}-frame video ({self.frame_dir})')
+        if index not in self._frames:
+            self._frames[index] = read_rgb(self.path(index))
+            while len(self._frames) > self.cache:
+                self._frames.popitem(last=False)
+        self._frames.move_to_end(index)
+        return self._frames[index]
+
+
+# ---------------------------------------------------------------------------------------------- Grad-CAM maps
+def is_3d(cam: RecognizerGradCAM) -> bool:
+    """Whether the wrapped recognizer takes clips (N, V, C, T, H, W) (``format_shape`` NCTHW) rather than
+    segments (N, S, C, H, W)."""
+    return getattr(cam.recognizer.data_preprocessor, 'format_shape', 'NCHW') != 'NCHW'
+
+
+def _network_input(frames: Sequence[np.ndarray], short_side: Optional[int]) -> torch.Tensor:
+    """(T, H, W, 3) uint8 frames -> (T, 3, H', W') float tensor, resized to ``short_side`` if given."""
+    if short_side is not None:
+        import mmcv
+        height, width = frames[0].shape[:2]
+        scale = short_side / min(height, width)
+        size = (max(int(round(width * scale)), 1), max(int(round(height * scale)), 1))
+        frames = [mmcv.imresize(f, size, interpolation='bilinear') for f in frames]
+    return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float()
+
+
+def _batches(items: Sequence, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def recognizer_frame_maps(cam: RecognizerGradCAM, frames, indices: Sequence[int], targets: Optional[Sequence[int]],
+                          settings: dict) -> dict:
+    """Grad-CAM maps of one recognizer on given frames of one video, at the frame's size, each divided by its
+    maximum.
+
+    A 2D recognizer sees each frame as a clip of one segment (t' = 1). A 3D recognizer sees the clips of
+    :func:`plan_clips` (``clip_len``, ``frame_interval``; ``temporal``: which frames a map reaches, see the module
+    docstring).
+
+    Args:
+        cam: the recognizer's :class:`RecognizerGradCAM`.
+        frames: the video's frames, ``frames[i]`` (H, W, 3) uint8 RGB, ``len(frames)`` = T (e.g.
+            :class:`VideoFrames`).
+        indices: F 0-based frames to map.
+        targets: K class indices (the same for every frame), or None: each clip's top class (K = 1).
+        settings: :func:`ws2_pa_settings` (``batch_size``, ``short_side``; for 3D also ``clip_len``,
+            ``frame_interval``, ``temporal``, ``slice_offset``).
+
+    Returns:
+        dict: ``maps`` (F, K, H, W) float32 tensor in [0, 1] (CPU); ``targets`` (F, K) and ``scores`` (F, C) of the
+        clip each frame's map comes from; ``clips`` the 3D clips (:func:`plan_clips`, ``[]`` for 2D).
+    """
+    indices = [int(i) for i in indices]
+    height, width = frames[indices[0]].shape[:2] if indices else (0, 0)
+    per_frame: Dict[int, tuple] = {}
+
+    def run(inputs: List[torch.Tensor]):
+        from mmaction.structures import ActionDataSample
+        batch = dict(inputs=inputs, data_samples=[ActionDataSample() for _ in inputs])
+        with _frozen(cam):
+            return cam(batch, targets=None if targets is None else list(targets))
+
+    clips: List[dict] = []
+    if not is_3d(cam):
+        for chunk in _batches(indices, settings['batch_size']):
+            out = run([_network_input([frames[i]], settings['short_side']) for i in chunk])
+            maps = resize_maps(out.maps[:, :, 0].float(), (height, width))  # (R, K, H, W)
+            for row, index in enumerate(chunk):
+                per_frame[index] = (maps[row], out.targets[row], out.scores[row])
+    else:
+        clip_len, interval = _require_clips(settings)
+        num_slices = _num_slices(cam, clip_len, frames[indices[0]].shape[:2], settings['short_side']) \
+            if indices else 1
+        positions = slice_frames(clip_len, num_slices, settings['slice_offset']) \
+            if settings['temporal'] == 'slice' else list(range(clip_len))
+        clips = plan_clips(len(frames), indices, clip_len, interval, positions)
+        for chunk in _batches(clips, settings['batch_size']):
+            inputs = [_network_input([frames[i] for i in clip['frames']], settings['short_side'])
+                      .permute(1, 0, 2, 3)[None] for clip in chunk]  # (1 view, C, T, H, W)
+            out = run(inputs)
+            for row, clip in enumerate(chunk):
+                maps = out.maps[row].float()  # (K, T', h', w')
+                if settings['temporal'] == 'interpolate':  # trilinear over time; separable, so space follows
+                    maps = resize_maps(maps, (clip_len, *maps.shape[-2:]))
+                picked = sorted(clip['serves'].items())
+                resized = resize_maps(maps[:, [j for _, j in picked]], (height, width))  # (K, n, H, W)
+                for n, (index, _) in enumerate(picked):
+                    per_frame[index] = (resized[:, n], out.targets[row], out.scores[row])
+    maps = torch.stack([per_frame[i][0] for i in indices]) if indices else torch.zeros(0, 0, height, width)
+    return dict(maps=normalize_maps(maps.cpu(), num_dims=2, mode='max'),
+                targets=torch.stack([per_frame[i][1] for i in indices]).cpu() if indices else None,
+                scores=torch.stack([per_frame[i][2] for i in indices]).cpu() if indices else None, clips=clips)
+
+
+@contextmanager
+def _frozen(module: torch.nn.Module):
+    """Parameters set not to require gradients while Grad-CAM runs (restored after): Grad-CAM differentiates with
+    respect to the captured features only, so no autograd graph is kept for the layers before them (on full A2D
+    frames with an I3D ResNet-50, most of the memory)."""
+    flags = [(p, p.requires_grad) for p in module.parameters()]
+    for p, _ in flags:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p, flag in flags:
+            p.requires_grad_(flag)
+
+
+def _num_slices(cam: RecognizerGradCAM, clip_len: int, frame_size: Tuple[int, int], short_side) -> int:
+    """t' of the 3D recognizer's map for clips of ``clip_len`` frames (one forward pass on a zero clip of the
+    frames' size; cached per wrapper and clip length)."""
+    key = (clip_len, tuple(frame_size), short_side)
+    cache = cam.__dict__.setdefault('_ws2_num_slices', {})
+    if key not in cache:
+        zeros = [np.zeros((*frame_size, 3), np.uint8)] * clip_len
+        clip = _network_input(zeros, short_side).permute(1, 0, 2, 3)[None, None]
+        device = next(cam.recognizer.parameters()).device
+        with _frozen(cam):
+            cache[key] = int(cam(clip.to(device), targets=0).maps.shape[2])
+    return cache[key]
+
+
+def tagged_pairs(actors: Sequence[int], actions: Sequence[int], a2d_ids: Sequence[int]) -> List[Tuple[int, int, int]]:
+    """The tagged actor-action pairs of a video as ``(actor map index, action map index, class)``.
+
+    Args:
+        actors: A tagged actors, 0-based indices of ``A2D_ACTORS`` (the order of the actor maps).
+        actions: B tagged actions, 0-based indices of ``A2D_ACTIONS``.
+        a2d_ids: the video's A2D ids (actor * 10 + action, 1-based parts).
+
+    Returns:
+        K triples; the class is the index in :data:`~wsseg_mm.metainfo.A2D_SEG_CLASSES` (1 .. 43).
+    """
+    pairs = []
+    for a2d_id in a2d_ids:
+        actor, action = int(a2d_id) // 10 - 1, int(a2d_id) % 10 - 1
+        if actor not in actors or action not in actions:
+            raise ValueError(f'pair {a2d_id}: actor {actor} / action {action} is not among the tagged actors '
+                             f'{list(actors)} / actions {list(actions)}')
+        pairs.append((list(actors).index(actor), list(actions).index(action), a2d_id_to_label(a2d_id)))
+    return pairs
+
+
+def ws2_video_maps(actor_cam: RecognizerGradCAM, action_cam: RecognizerGradCAM, frames, actors: Sequence[int],
+                   actions: Sequence[int], indices: Sequence[int], settings: dict) -> dict:
+    """Actor and action Grad-CAM maps of the annotated frames of one video (full frames).
+
+    Args:
+        actor_cam: :class:`RecognizerGradCAM` of the 2D actor recognizer (classes ``A2D_ACTORS``).
+        action_cam: :class:`RecognizerGradCAM` of the 3D action recognizer (classes ``A2D_ACTIONS``).
+        frames: the video's frames (``frames[i]`` (H, W, 3) uint8 RGB, 0-based; e.g. :class:`VideoFrames`).
+        actors: A tagged actor classes; actions: B tagged action classes.
+        indices: F 0-based annotated frames (e.g. :func:`uniform_frames`).
+        settings: :func:`ws2_pa_settings`.
+
+    Returns:
+        dict: ``actor_maps`` (F, A, H, W) and ``action_maps`` (F, B, H, W) float32 numpy arrays in [0, 1], each map
+        divided by its maximum (an all-zero map stays zero); ``clips``: the action clips (:func:`plan_clips`).
+    """
+    if not len(actors) or not len(actions):
+        raise ValueError(f'a video needs at least one tagged actor and one tagged action, got {list(actors)} / '
+                         f'{list(actions)}')
+    actor = recognizer_frame_maps(actor_cam, frames, indices, list(actors), settings)
+    action = recognizer_frame_maps(action_cam, frames, indices, list(actions), settings)
+    return dict(actor_maps=actor['maps'].numpy(), action_maps=action['maps'].numpy(), clips=action['clips'])
+
+
+# --------------------------------------------------------------------------------------------------- PA labels
+def pa_frame_labels(frame: np.ndarray, actor_maps: np.ndarray, action_maps: np.ndarray,
+                    pairs: Sequence[Tuple[int, int, int]], settings: dict) -> dict:
+    """PA.v0 of one frame (Sec. 3.1, Alg. 2).
+
+    Args:
+        frame: (H, W, 3) uint8 RGB frame (for SLIC).
+        actor_maps: (A, H, W) Grad-CAM maps of the tagged actors; action_maps: (B, H, W) of the tagged actions.
+        pairs: K tagged pairs ``(actor map index, action map index, class)`` (:func:`tagged_pairs`).
+        settings: :func:`ws2_pa_settings` (``n_segments``, ``compactness``, ``alpha``, ``beta``, ``mode``).
+
+    Returns:
+        dict: ``labels`` (H, W) uint8 PA (0 background, else a pair's class); ``actor_masks`` (A, H, W) and
+        ``action_masks`` (B, H, W) bool Otsu masks; ``constant_actor_maps`` / ``constant_action_maps`` how many maps
+        were constant (no threshold: empty mask); ``init`` (H, W) bool M_init (union of the masks);
+        ``superpixels`` (H, W) int32; ``keep`` (P,) bool; ``refined`` (H, W) bool M_refine.
+    """
+    actor_maps, action_maps = np.asarray(actor_maps), np.asarray(action_maps)
+    size = np.asarray(frame).shape[:2]
+    masks, constants = {}, {}
+    for name, maps in (('actor', actor_maps), ('action', action_maps)):
+        if maps.ndim != 3 or maps.shape[1:] != size:
+            raise ValueError(f'{name}_maps must be (N, H, W) with (H, W) = the frame\'s {size}, got {maps.shape}')
+        found = [otsu_mask(m) for m in maps]
+        masks[name] = np.stack([m for m, _ in found]) if found else np.zeros((0, *size), bool)
+        constants[name] = sum(c for _, c in found)
+    init = masks['actor'].any(axis=0) | masks['action'].any(axis=0)
+    superpixels = slic_superpixels(frame, settings['n_segments'], settings['compactness'])
+    keep, _ = keep_superpixels(superpixels, init, settings['alpha'], settings['beta'], settings['mode'])
+    labels = assign_pairs(superpixels, keep, actor_maps, action_maps, [(a, b) for a, b, _ in pairs],
+                          [c for _, _, c in pairs])
+    return dict(labels=labels.astype(np.uint8), actor_masks=masks['actor'], action_masks=masks['action'],
+                constant_actor_maps=int(constants['actor']), constant_action_maps=int(constants['action']),
+                init=init, superpixels=superpixels, keep=keep, refined=keep[superpixels])
+
+
+# ---------------------------------------------------------------------------------------------------- datasets
+def build_pa_dataset(cfg, split: str = 'train', video_list=None):
+    """The videos to annotate: the config's training ``A2DVideoDataset`` (its ``data_root``, ``frame_dir``,
+    ``filename_tmpl``) with every video of ``split`` (``label_type='both'``, no ``single_label``, no pipeline: the
+    frames are read whole), restricted to ``video_list`` if given."""
+    from mmengine.registry import DefaultScope
+
+    from wsseg_mm.datasets import A2DVideoDataset
+    dataset_cfg = dict(cfg.train_dataloader.dataset)
+    while dataset_cfg.get('type') in ('RepeatDataset', 'ClassBalancedDataset'):
+        dataset_cfg = dict(dataset_cfg['dataset'])
+    if str(dataset_cfg.get('type', '')).split('.')[-1] != 'A2DVideoDataset':
+        raise ValueError(f'WS^2 PA: train_dataloader.dataset of the config is a {dataset_cfg.get("type")}, not an '
+                         'A2DVideoDataset: give the action (or actor) recognizer\'s WS^2 config')
+    kept = {k: dataset_cfg[k] for k in ('data_root', 'frame_dir', 'filename_tmpl') if k in dataset_cfg}
+    with DefaultScope.overwrite_default_scope('mmaction'):
+        return A2DVideoDataset(pipeline=[], split=split, label_type='both', video_list=video_list, **kept)
+
+
+def check_ws2_recognizers(actor_model, action_model) -> None:
+    """The actor recognizer must score the 7 A2D actors with 2D inputs, the action recognizer the 9 actions with
+    3D clips; otherwise a ``ValueError`` names the config key to fix."""
+    for role, model, classes, want_3d in (('actor', actor_model, A2D_ACTORS, False),
+                                          ('action', action_model, A2D_ACTIONS, True)):
+        shape = getattr(getattr(model, 'data_preprocessor', None), 'format_shape', 'NCHW')
+        if (shape != 'NCHW') != want_3d:
+            raise ValueError(f'WS^2 PA: the {role} recognizer takes {shape} inputs; the {role} recognizer must be '
+                             f'a {"3D (NCTHW, e.g. I3D)" if want_3d else "2D (NCHW, e.g. TSN)"} recognizer: check '
+                             'the order of the configs (actor first, action second)')
+        head = getattr(model, 'cls_head', None)
+        num = getattr(head, 'num_classes', None)
+        if num != len(classes):
+            raise ValueError(f'WS^2 PA: the {role} recognizer scores {num} classes, A2D has {len(classes)} '
+                             f'{role}s ({", ".join(classes)}): set model.cls_head.num_classes = {len(classes)} in its '
+                             'config (and give a checkpoint trained with it)')
+
+
+def _model_settings(model, target_layer) -> dict:
+    return dict(model=model_fingerprint(model), model_type=type(model).__name__, target_layer=target_layer)
+
+
+def generate_pa(actor_model, action_model, dataset, out_dir: str, settings: dict, overwrite: bool = False,
+                limit: Optional[int] = None) -> dict:
+    """Write PA.v0 for this rank's share of the videos of ``dataset`` (an ``A2DVideoDataset``, see
+    :func:`build_pa_dataset`): ``<out_dir>/<video_id>/<frame:05d>.png`` for :func:`uniform_frames` of each video,
+    and ``<out_dir>/pa_stats/<video_id>.json``; resumable (a video with all its files is skipped; one PNG missing
+    or unreadable redoes the video), see the module docstring for the manifest. After all ranks finish, rank 0
+    writes ``<out_dir>/summary.json``.
+
+    Args:
+        actor_model, action_model: trained mmaction ``Recognizer2D`` (actors) and ``Recognizer3D`` (actions).
+        dataset: the videos (data infos with ``video_id``, ``frame_dir``, ``total_frames``, ``actor_labels``,
+            ``action_labels``, ``a2d_ids``).
+        out_dir: the PA folder.
+        settings: :func:`ws2_pa_settings`.
+        overwrite: delete the folder's PAs and start over.
+        limit: only the first ``limit`` videos (quick looks).
+
+    Returns:
+        ``dict(summary=..., counts=...)``: the summary of every video in the folder (``pa_stats/``, also of earlier
+        runs with other videos or ``limit``; as ``summary.json``) and this rank's counts
+        (:func:`~wsseg_mm.apis.common.run_per_image`).
+    """
+    check_ws2_recognizers(actor_model, action_model)
+    _require_clips(settings)
+    infos = {}
+    for i in range(len(dataset) if limit is None else min(limit, len(dataset))):
+        info = dataset.get_data_info(i)
+        infos[info['video_id']] = info
+    gradcam = dict({k: settings[k] for k in _GRADCAM_KEYS}, actor=_model_settings(actor_model,
+                                                                                  settings['actor_target_layer']),
+                   action=_model_settings(action_model, settings['action_target_layer']),
+                   data_root=getattr(dataset, 'data_root', None), frame_dir=getattr(dataset, 'frame_dir', None))
+    stages = [Stage('gradcam', gradcam), Stage('pa', {k: settings[k] for k in _PA_KEYS},
+                                                ('*/[0-9]*.png', 'pa_stats/*.json', 'summary.json'), redo=True)]
+    prepare_outputs(out_dir, 'ws2_pa', stages, overwrite,
+                    info=dict(actor_checkpoint=checkpoint_info(actor_model),
+                              action_checkpoint=checkpoint_info(action_model)))
+    actor_cam = RecognizerGradCAM(actor_model, target_layer=settings['actor_target_layer'])
+    action_cam = RecognizerGradCAM(action_model, target_layer=settings['action_target_layer'])
+
+    def frames_of(video_id: str) -> List[int]:
+        return uniform_frames(int(infos[video_id]['total_frames']), settings['frames_per_video'])
+
+    def png(video_id: str, index: int) -> str:
+        return osp.join(out_dir, video_id, f'{index + infos[video_id].get("start_index", 1):05d}.png')
+
+    def stats_path(video_id: str) -> str:
+        return osp.join(out_dir, 'pa_stats', video_id + '.json')
+
+    def outputs(video_id: str) -> List[str]:
+        # the PNGs exist only when the video is finished if the JSON comes last; a missing PNG redoes the video
+        return [png(video_id, i) for i in frames_of(video_id)] + [stats_path(video_id)]
+
+    def process(video_id: str) -> None:
+        info = infos[video_id]
+        frames = VideoFrames(info['frame_dir'], int(info['total_frames']), info.get('filename_tmpl', '{:05d}.png'),
+                             info.get('start_index', 1))
+        indices = frames_of(video_id)
+        maps = ws2_video_maps(actor_cam, action_cam, frames, info['actor_labels'], info['action_labels'], indices,
+                              settings)
+        pairs = tagged_pairs(info['actor_labels'], info['action_labels'], info['a2d_ids'])
+        stats = dict(frames=[], empty=[], foreground=[], constant_actor_maps=0, constant_action_maps=0,
+                     clips=len(maps['clips']))
+        for n, index in enumerate(indices):
+            result = pa_frame_labels(frames[index], maps['actor_maps'][n], maps['action_maps'][n], pairs, settings)
+            save_label_png(png(video_id, index), result['labels'])
+            number = index + info.get('start_index', 1)
+            stats['frames'].append(number)
+            stats['foreground'].append(float((result['labels'] > 0).mean()))
+            if not result['labels'].any():
+                stats['empty'].append(number)
+            stats['constant_actor_maps'] += result['constant_actor_maps']
+            stats['constant_action_maps'] += result['constant_action_maps']
+        atomic_write_bytes(stats_path(video_id), json.dumps(stats, sort_keys=True).encode())
+
+    counts = run_per_image(sorted(infos), process, outputs, desc='WS^2 PA.v0')
+    summary = _summary(sorted(glob.glob(osp.join(glob.escape(out_dir), 'pa_stats', '*.json'))))
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        atomic_write_bytes(osp.join(out_dir, 'summary.json'), json.dumps(summary, indent=1, sort_keys=True).encode())
+    if world_size > 1:
+        barrier()
+    return dict(summary=summary, counts=counts)
+
+
+def _summary(paths: Sequence[str]) -> dict:
+    """Totals over the videos' stats files: videos, frames, empty PAs (no foreground pixel), constant actor /
+    action maps (Otsu found no threshold), 3D clips, and the mean foreground share of a PA frame."""
+    stats = [load_json(path) for path in paths]
+    foreground = [v for s in stats for v in s['foreground']]
+    return dict(videos=len(stats), frames=sum(len(s['frames']) for s in stats),
+                empty_frames=sum(len(s['empty']) for s in stats),
+                constant_actor_maps=sum(s['constant_actor_maps'] for s in stats),
+                constant_action_maps=sum(s['constant_action_maps'] for s in stats),
+                action_clips=sum(s['clips'] for s in stats),
+                mean_foreground=float(np.mean(foreground)) if foreground else 0.0)
+
