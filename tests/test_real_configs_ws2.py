@@ -1,10 +1,12 @@
-"""The WS^2 stage-1 classifier configs: the real ones run end to end with stock ``tools/train.py`` on the miniature of
-the A2D layout (as tests/test_real_configs.py runs the other methods' configs), and every config, real and toy, is
-checked on its own: the mmaction2 base it diffs, classes, output strides, feature shapes.
+"""The WS^2 configs: the real ones run end to end with stock ``tools/train.py`` on the miniature of the A2D layout (as
+tests/test_real_configs.py runs the other methods' configs), the stage-1 classifiers, ``tools/ws2/make_pa.py`` on
+their checkpoints, then the stage-2 segmenter on that PA.v0 (and ``tools/test.py`` on A2D's annotated test frames);
+every config, real and toy, is checked on its own: the base it diffs, classes, output strides, feature shapes.
 
-The only ``--cfg-options`` of the runs shrink cost (1 epoch, batch 1, 112 px crops, 8-frame clips for I3D, no
-worker processes) or avoid downloads (``pretrained=None`` / ``load_from=None``); data root, split, label type,
-single-label filter and pipeline structure are the configs' own.
+The only ``--cfg-options`` of the runs shrink cost (1 epoch, batch 1 or 2, 112 px crops, 8-frame clips for I3D, no
+worker processes) or avoid downloads (``pretrained=None`` / ``load_from=None``), and one fits the miniature: its 3
+train videos have no 10th to be a val video, so the segmenter's train / val split takes every 3rd (``video_list.every
+=3``). Data root, split, label type, single-label filter, PA folder and pipeline structure are the configs' own.
 """
 import os
 import os.path as osp
@@ -19,7 +21,10 @@ ACTOR = 'configs/ws2/tsn_r50-os16_100e_a2d-actor.py'
 ACTION = 'configs/ws2/i3d_r50-os16_100e_a2d-action.py'
 TOY_ACTOR = 'configs/ws2/toy/tsn_r18-os8_30e_toy-actor.py'
 TOY_ACTION = 'configs/ws2/toy/i3d_r18-w16_30e_toy-action.py'
-REAL_CONFIGS = (ACTOR, ACTION)
+SEGMENTER = 'configs/ws2/deeplabv2_r101-os8_20e_a2d-pa.py'
+TOY_SEGMENTER = 'configs/ws2/toy/deeplabv2_r18-quarter-os8_700it_toy-pa.py'
+CLASSIFIERS = (ACTOR, ACTION)
+REAL_CONFIGS = (*CLASSIFIERS, SEGMENTER)
 K400_I3D = ('https://download.openmmlab.com/mmaction/v1.0/recognition/i3d/'
             'i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb/'
             'i3d_imagenet-pretrained-r50_8xb8-32x2x1-100e_kinetics400-rgb_20220812-e213c223.pth')
@@ -60,7 +65,7 @@ def workspace(tmp_path_factory):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('config', REAL_CONFIGS)
+@pytest.mark.parametrize('config', CLASSIFIERS)
 def test_ws2_classifier_trains_on_the_miniature(workspace, config, monkeypatch):
     from mmengine.registry import DATASETS, DefaultScope
 
@@ -88,28 +93,36 @@ def test_ws2_classifier_trains_on_the_miniature(workspace, config, monkeypatch):
     assert osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
 
 
-@pytest.mark.slow
-def test_ws2_pa_from_the_real_classifiers_on_the_miniature(workspace):
-    """README: ``tools/ws2/make_pa.py`` on the two real configs and their checkpoints (trained above; trained here
-    when this test runs alone): PA.v0 of every train video of the miniature, in the layout A2DPseudoFrameDataset
-    reads. Cost only: 8-frame clips, frames at a 128 px short side, 2 frames per video."""
-    import numpy as np
-
-    from wsseg_mm.fileio.annotations import read_a2d_videoset
-    from wsseg_mm.fileio.labels import load_label_png
+def _pa_v0(workspace):
+    """README: ``tools/ws2/make_pa.py`` on the two real classifier configs and their checkpoints (trained by the
+    test above; trained here when it has not run), writing into the segmenter config's PA folder
+    (``<data_root>/<pa_dir>``); a second call resumes (nothing left to do). Returns the folder and the tool's log.
+    Cost only: 8-frame clips, frames at a 128 px short side, 2 frames per video."""
+    segmenter = _load(SEGMENTER).train_dataloader.dataset
     checkpoints = {}
-    for config in REAL_CONFIGS:
+    for config in CLASSIFIERS:
         work_dir = osp.join(workspace, 'work_dirs', osp.splitext(osp.basename(config))[0])
         if not osp.exists(osp.join(work_dir, 'last_checkpoint')):
             run_tool([osp.join(REPO, 'tools', 'train.py'), osp.join(REPO, config), '--cfg-options', *OPTIONS[config]],
                      env_extra=ENV, cwd=str(workspace))
         with open(osp.join(work_dir, 'last_checkpoint')) as f:
             checkpoints[config] = f.read().strip()
-    out = osp.join(workspace, 'work_dirs', 'ws2_pa_v0')
+    out = osp.join(workspace, segmenter.data_root, segmenter.pa_dir)
     log = run_tool([osp.join(REPO, 'tools', 'ws2', 'make_pa.py'), osp.join(REPO, ACTOR), checkpoints[ACTOR],
                     osp.join(REPO, ACTION), checkpoints[ACTION], '--out-dir', out, '--frames-per-video', '2',
                     '--cfg-options', 'test_dataloader.dataset.pipeline.0.clip_len=8', 'ws2_pa.short_side=128'],
                    env_extra=ENV, cwd=str(workspace))
+    return out, log
+
+
+@pytest.mark.slow
+def test_ws2_pa_from_the_real_classifiers_on_the_miniature(workspace):
+    """PA.v0 of every train video of the miniature, in the layout A2DPseudoFrameDataset reads (see _pa_v0)."""
+    import numpy as np
+
+    from wsseg_mm.fileio.annotations import read_a2d_videoset
+    from wsseg_mm.fileio.labels import load_label_png
+    out, log = _pa_v0(workspace)
     videos = read_a2d_videoset(osp.join(workspace, 'data', 'A2D', 'Release', 'videoset.csv'))
     train = sorted(v['video_id'] for v in videos if v['usage'] == 0)
     assert sorted(d for d in os.listdir(out) if d in {v['video_id'] for v in videos}) == train, log[-2000:]
@@ -118,6 +131,73 @@ def test_ws2_pa_from_the_real_classifiers_on_the_miniature(workspace):
         assert len(frames) == 2 and all(f.endswith('.png') for f in frames)
         label = load_label_png(osp.join(out, video, frames[0]))
         assert label.shape[0] == 320 and label.dtype == np.uint8  # the frame's own size (A2D: 320 px high)
+
+
+# cost only: 1 epoch of batch 2, 112 px crops, no worker processes, no ImageNet download; the miniature's 3 train
+# videos: every 3rd is the val video (the config's every 10th leaves none)
+SEGMENTER_OPTIONS = ['model.pretrained=None', 'train_cfg.max_epochs=1', 'param_scheduler.0.end=1',
+                     'train_dataloader.batch_size=2', 'train_dataloader.dataset.pipeline.2.crop_size=(112,112)',
+                     'model.data_preprocessor.size=(112,112)', 'train_dataloader.dataset.video_list.every=3',
+                     'val_dataloader.dataset.video_list.every=3', *_workers('train', 'val', 'test')]
+
+
+@pytest.mark.slow
+def test_ws2_segmenter_trains_on_the_pa_of_the_miniature(workspace, monkeypatch):
+    """README: ``tools/train.py`` on the stage-2 segmenter config, reading PA.v0 where make_pa.py wrote it (the
+    config's ``pa_dir``): RIC on the val video's PA frames, the best-RIC checkpoint, then ``tools/test.py`` with it
+    on A2D's annotated test frames (A2DMetric)."""
+    from mmengine.registry import DATASETS, DefaultScope
+
+    import wsseg_mm  # noqa: F401  (registration)
+    from wsseg_mm.fileio.annotations import read_a2d_videoset
+    out, _ = _pa_v0(workspace)
+    videos = read_a2d_videoset(osp.join(workspace, 'data', 'A2D', 'Release', 'videoset.csv'))
+    train = [v['video_id'] for v in videos if v['usage'] == 0]
+    # the config's datasets on the workspace: train = videos 1, 2; val = video 3 (every 3rd); 2 PA frames each
+    monkeypatch.chdir(workspace)
+    cfg = _load(SEGMENTER)
+    expected = dict(train=train[:2], val=train[2:])
+    for loader in ('train', 'val'):
+        spec = dict(cfg[f'{loader}_dataloader'].dataset, video_list=dict(every=3, part=loader))
+        with DefaultScope.overwrite_default_scope('mmseg'):
+            dataset = DATASETS.build(spec)
+        infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+        assert sorted({i['video_id'] for i in infos}) == sorted(expected[loader]) and len(infos) == 2 * len(
+            expected[loader])
+        assert all(i['seg_map_path'].startswith(out) or osp.realpath(i['seg_map_path']).startswith(
+            osp.realpath(out)) for i in infos)
+    log = run_tool([osp.join(REPO, 'tools', 'train.py'), osp.join(REPO, SEGMENTER), '--cfg-options',
+                    *SEGMENTER_OPTIONS], env_extra=ENV, cwd=str(workspace))
+    assert re.search(r'Epoch\(train\)\s+\[1\]\[2/2\]', log), log[-2000:]
+    assert re.search(r'Epoch\(val\) \[1\]\[2/2\].*mIoU_PA: [\d.]+\s+RII: [\d.]+\s+RIC: [\d.]+', log), log[-2000:]
+    work_dir = osp.join(workspace, 'work_dirs', osp.splitext(osp.basename(SEGMENTER))[0])
+    best = osp.join(work_dir, 'best_RIC_epoch_1.pth')
+    assert osp.isfile(best) and osp.isfile(osp.join(work_dir, 'epoch_1.pth'))
+    # the superpixels of the val frames were cached for the next validation
+    assert sorted(os.listdir(osp.join(workspace, 'data', 'A2D', 'Release', 'ws2', 'superpixels', train[2]))) == \
+        sorted(f[:-4] + '.npy' for f in os.listdir(osp.join(out, train[2])))
+    log = run_tool([osp.join(REPO, 'tools', 'test.py'), osp.join(REPO, SEGMENTER), best, '--cfg-options',
+                    *SEGMENTER_OPTIONS], env_extra=ENV, cwd=str(workspace))
+    assert re.search(r'actor_action_mIoU: [\d.]+', log), log[-2000:]
+
+
+@pytest.mark.slow
+def test_toy_ws2_segmenter_runs_on_the_pa_of_the_miniature(workspace):
+    """The toy segmenter's own loop (iterations, infinite sampler, RIC every val_interval, best-RIC checkpoint, early
+    stopping) on the miniature's PA.v0: the toy data root swapped for the miniature's, 2 iterations, val at 2."""
+    _pa_v0(workspace)
+    root = 'data/A2D/Release'
+    options = ['train_cfg.max_iters=2', 'train_cfg.val_interval=2', 'param_scheduler.0.end=2',
+               'default_hooks.checkpoint.interval=2', 'train_dataloader.batch_size=2',
+               f'train_dataloader.dataset.data_root={root}', f'val_dataloader.dataset.data_root={root}',
+               f'val_dataloader.dataset.pipeline.1.cache_dir={root}/ws2/superpixels',
+               'train_dataloader.dataset.video_list.every=3', 'val_dataloader.dataset.video_list.every=3',
+               *_workers('train', 'val')]
+    log = run_tool([osp.join(REPO, 'tools', 'train.py'), osp.join(REPO, TOY_SEGMENTER), '--cfg-options', *options],
+                   env_extra=ENV, cwd=str(workspace))
+    assert re.search(r'Iter\(val\) \[2/2\].*mIoU_PA: [\d.]+\s+RII: [\d.]+\s+RIC: [\d.]+', log), log[-2000:]
+    work_dir = osp.join(workspace, 'work_dirs', osp.splitext(osp.basename(TOY_SEGMENTER))[0])
+    assert osp.isfile(osp.join(work_dir, 'best_RIC_iter_2.pth')) and osp.isfile(osp.join(work_dir, 'iter_2.pth'))
 
 
 # ------------------------------------------------------------------------------------------- the configs alone
@@ -172,3 +252,81 @@ def test_toy_ws2_classifiers(config, data_shape, feature_shape):
         scores = model.cls_head(features, **({'num_segs': 4} if config == TOY_ACTOR else {}))
     assert tuple(features.shape) == feature_shape
     assert scores.shape == (1, cfg.model.cls_head.num_classes)
+
+
+def test_ws2_segmenter_configs():
+    """Stage 2 (issue 12, "Segmenter"): DeepLab-v2 ResNet-101 V1c from ImageNet at OS8 with DeepLabV2Head on one PA
+    version, 224 px crops, batch 12, SGD momentum 0.9, poly lr 7e-4 power 0.9, full-frame test; RIC on the val
+    videos' PA frames each epoch, best-RIC checkpoint, early stopping on RIC; A2DMetric on the annotated test frames.
+    The toy: quarter-width ResNet-18 from scratch, 96 px crops, batch 12, AdamW, 700 iterations, RIC every 70."""
+    from wsseg_mm.metainfo import A2D_SEG_CLASSES
+    real, toy = _load(SEGMENTER), _load(TOY_SEGMENTER)
+    for cfg, root, crop in ((real, 'data/A2D/Release', 224), (toy, 'data/toy_ws2/A2D/Release', 96)):
+        assert cfg.custom_imports.imports == ['wsseg_mm'] and cfg.default_scope == 'mmseg'
+        model = cfg.model
+        assert model.type == 'EncoderDecoder' and model.backbone.type == 'ResNetV1c' and model.auxiliary_head is None
+        assert model.backbone.strides == (1, 2, 1, 1) and model.backbone.dilations == (1, 1, 2, 4)  # OS8
+        head = model.decode_head
+        assert (head.type, head.dilations, head.num_classes) == ('DeepLabV2Head', (6, 12, 18, 24),
+                                                                 len(A2D_SEG_CLASSES))
+        assert model.data_preprocessor.size == (crop, crop)
+        train, val, test = (cfg[f'{loader}_dataloader'] for loader in ('train', 'val', 'test'))
+        assert train.batch_size == 12
+        for loader, part in ((train, 'train'), (val, 'val')):
+            dataset = loader.dataset
+            assert (dataset.type, dataset.data_root, dataset.split) == ('A2DPseudoFrameDataset', root, 'train')
+            assert dataset.pa_dir == 'ws2/pa_v0' and dataset.video_list == dict(every=10, part=part)
+        assert train.dataset.selection is None
+        crops = [t for t in train.dataset.pipeline if t.type == 'RandomCrop']
+        assert [t.crop_size for t in crops] == [(crop, crop)]
+        # full frames for RIC: superpixels right after the frame, no geometric transform
+        assert [t.type for t in val.dataset.pipeline] == ['LoadImageFromFile', 'LoadSuperpixels', 'LoadAnnotations',
+                                                          'PackWeakSegInputs']
+        assert val.dataset.pipeline[1].cache_dir == root + '/ws2/superpixels'
+        assert cfg.val_evaluator.type == 'RICMetric'
+        assert (test.dataset.type, test.dataset.data_root, test.dataset.split) == ('A2DFrameDataset', root, 'test')
+        assert [t.type for t in test.dataset.pipeline] == ['LoadImageFromFile', 'LoadA2DAnnotation',
+                                                           'PackWeakSegInputs']
+        assert cfg.test_evaluator.type == 'A2DMetric'
+        checkpoint = cfg.default_hooks.checkpoint
+        assert (checkpoint.save_best, checkpoint.rule) == ('RIC', 'greater')
+        assert [(h.type, h.monitor, h.rule) for h in cfg.custom_hooks] == [('EarlyStoppingHook', 'RIC', 'greater')]
+        assert [(s.type, s.power, s.eta_min) for s in cfg.param_scheduler] == [('PolyLR', 0.9, 0)]
+    assert real.model.backbone.depth == 101 and real.model.pretrained == 'open-mmlab://resnet101_v1c'
+    assert real.model.decode_head.in_channels == 2048
+    optimizer = real.optim_wrapper.optimizer
+    assert (optimizer.type, optimizer.lr, optimizer.momentum) == ('SGD', 7e-4, 0.9)
+    assert real.train_cfg.type == 'EpochBasedTrainLoop' and real.train_cfg.val_interval == 1  # RIC each epoch
+    assert real.param_scheduler[0].end == real.train_cfg.max_epochs
+    assert toy.model.pretrained is None and toy.optim_wrapper.optimizer.type == 'AdamW'
+    assert (toy.train_cfg.type, toy.train_cfg.max_iters, toy.train_cfg.val_interval) == ('IterBasedTrainLoop', 700, 70)
+    assert toy.param_scheduler[0].end == 700 and toy.default_hooks.checkpoint.interval == 70
+
+
+def test_toy_ws2_segmenter_predicts_at_output_stride_8():
+    """The toy segmenter (quarter-width ResNet-18, 128-channel features at OS8) on a 96 px crop: (1, 44, 12, 12)
+    logits from the head, a full-size loss and prediction from the model."""
+    import torch
+    from mmengine.registry import DefaultScope
+    from mmengine.structures import PixelData
+    from mmseg.registry import MODELS
+    from mmseg.structures import SegDataSample
+
+    import wsseg_mm  # noqa: F401
+    cfg = _load(TOY_SEGMENTER)
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    sample = SegDataSample(gt_sem_seg=PixelData(data=torch.randint(0, 44, (1, 96, 96))),
+                           metainfo=dict(img_shape=(96, 96), ori_shape=(96, 96), pad_shape=(96, 96)))
+    data = model.data_preprocessor(dict(inputs=[torch.rand(3, 96, 96) * 255], data_samples=[sample]), True)
+    features = model.extract_feat(data['inputs'])
+    assert tuple(features[3].shape) == (1, 128, 12, 12)
+    assert tuple(model.decode_head(features).shape) == (1, 44, 12, 12)
+    losses = model.loss(data['inputs'], data['data_samples'])
+    assert torch.isfinite(losses['decode.loss_ce'])
+    model.eval()
+    with torch.no_grad():
+        prediction = model.predict(data['inputs'], data['data_samples'])[0].pred_sem_seg.data
+    assert tuple(prediction.shape) == (1, 96, 96)

@@ -81,3 +81,6 @@ from .ws2 import (  # noqa: E402
 
 __all__ += ['WS2_PA_DEFAULTS', 'ws2_pa_settings', 'uniform_frames', 'recognizer_frame_maps', 'tagged_pairs',
             'ws2_video_maps', 'pa_frame_labels', 'build_pa_dataset', 'generate_pa']
+from .ws2 import WS2_SELECT_DEFAULTS, build_select_dataset, select_pa, ws2_select_settings  # noqa: E402
+
+__all__ += ['WS2_SELECT_DEFAULTS', 'ws2_select_settings', 'build_select_dataset', 'select_pa']

@@ -32,6 +32,12 @@ stored, so Grad-CAM runs again).
 
 Settings have one home, :data:`WS2_PA_DEFAULTS`, overridden by a config's ``ws2_pa`` dict, then by keyword
 arguments (:func:`ws2_pa_settings`).
+
+Stage 2's selection of PA frames (Sec. 3.2; ``tools/ws2/select_pa.py``): :func:`select_pa` gives each PA region
+its real and cut-and-paste patches (:func:`video_region_patches`), trains D cross-fitted by video
+(:func:`train_discriminator`), asks the actor recognizer (:func:`actor_hits`), and writes the selection file that
+:class:`~wsseg_mm.datasets.A2DPseudoFrameDataset` reads; its settings: :data:`WS2_SELECT_DEFAULTS`, a config's
+``ws2_select`` dict, keyword arguments (:func:`ws2_select_settings`).
 """
 import glob
 import json
@@ -58,7 +64,16 @@ from ..functional.superpixel import (
     otsu_mask,
     slic_superpixels,
 )
-from ..functional.ws2 import assign_pairs
+from ..functional.ws2 import (
+    D_PATCH_SIZE,
+    D_REAL_THRESHOLD,
+    assign_pairs,
+    crop_box,
+    cut_and_paste,
+    find_background_box,
+    region_boxes,
+    resize_patch,
+)
 from ..models.recognizer_gradcam import RecognizerGradCAM
 from .common import (
     Stage,
@@ -73,7 +88,8 @@ from .common import (
 __all__ = [
     'WS2_PA_DEFAULTS', 'TEMPORAL_MODES', 'ws2_pa_settings', 'uniform_frames', 'plan_clips', 'VideoFrames',
     'is_3d', 'recognizer_frame_maps', 'tagged_pairs', 'ws2_video_maps', 'pa_frame_labels', 'build_pa_dataset',
-    'check_ws2_recognizers', 'generate_pa'
+    'check_ws2_recognizers', 'generate_pa', 'WS2_SELECT_DEFAULTS', 'ws2_select_settings', 'video_region_patches',
+    'train_discriminator', 'discriminator_scores', 'actor_hits', 'build_select_dataset', 'select_pa'
 ]
 
 TEMPORAL_MODES = ('slice', 'interpolate')
@@ -561,3 +577,265 @@ def _summary(paths: Sequence[str]) -> dict:
                 action_clips=sum(s['clips'] for s in stats),
                 mean_foreground=float(np.mean(foreground)) if foreground else 0.0)
 
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Stage 2: the selection of PA frames (Sec. 3.2, Alg. 1)
+# ----------------------------------------------------------------------------------------------------------
+# Every selection setting and its default (all proposals where the paper is silent):
+#   patch_size: side of D's patches (64); box_scale: the square patch's side relative to the region's longer box
+#   side (1: the tightest square); folds: D is trained on the videos of all folds but one and scores the cut-and-paste
+#   patches of the held-out fold (2-fold cross-fitting by video: no patch is scored by a D that trained on it);
+#   epochs / batch_size / lr / betas: D's Adam training (lr 2e-4, betas of DCGAN-style discriminators);
+#   base_channels: D's first width; threshold: D calls a patch real at probability >= threshold;
+#   actor_patch_size: side at which the actor classifier (test mode) sees a cut-and-paste patch (its 224 px crops);
+#   batch_frames: patches per forward pass of the classifier; seed: background patches, D's init and data order.
+WS2_SELECT_DEFAULTS = dict(patch_size=D_PATCH_SIZE, box_scale=1.0, folds=2, epochs=20, batch_size=64, lr=2e-4,
+                           betas=(0.5, 0.999), base_channels=64, threshold=D_REAL_THRESHOLD, actor_patch_size=224,
+                           batch_frames=32, seed=0)
+
+
+def ws2_select_settings(cfg=None, **overrides) -> dict:
+    """:data:`WS2_SELECT_DEFAULTS`, then the config's ``ws2_select`` dict, then the ``overrides`` that are not None;
+    unknown keys raise a ``KeyError``, bad values a ``ValueError``, each naming the key."""
+    settings = layered_settings('ws2_select', WS2_SELECT_DEFAULTS, cfg, overrides)
+    for key in ('patch_size', 'folds', 'epochs', 'batch_size', 'base_channels', 'actor_patch_size', 'batch_frames'):
+        value = settings[key]
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f'ws2_select.{key} must be a positive integer, got {value!r}')
+    if settings['folds'] < 2:
+        raise ValueError(f'ws2_select.folds must be >= 2 (cross-fitting by video), got {settings["folds"]}')
+    if settings['box_scale'] < 1 or not 0 <= settings['threshold'] <= 1:
+        raise ValueError(f'ws2_select: need box_scale >= 1 and 0 <= threshold <= 1, got {settings["box_scale"]}, '
+                         f'{settings["threshold"]}')
+    return settings
+
+
+def video_region_patches(frames: Sequence[np.ndarray], labels: Sequence[np.ndarray], settings: dict,
+                         seed: int = 0, ignore_index: int = 255) -> dict:
+    """The PA regions of one video's PA frames and their patches (Sec. 3.2).
+
+    Each region (one foreground class of one frame, :func:`~wsseg_mm.functional.ws2.region_boxes`) gets its square
+    patch (the real patch) and its cut-and-paste patch: the region's PA pixels pasted onto a same-size patch with no
+    PA pixel, from any PA frame of the video (:func:`~wsseg_mm.functional.ws2.find_background_box`, seeded by
+    ``seed`` and the region's index). A region without such a background (PAs everywhere) has no cut-and-paste
+    patch (``has_fake`` False); its fake and actor patches are then its real patch.
+
+    Args:
+        frames: F (H_f, W_f, 3) uint8 RGB PA frames of one video.
+        labels: F (H_f, W_f) int PA label maps.
+        settings: :func:`ws2_select_settings` (``patch_size``, ``actor_patch_size``, ``box_scale``).
+        seed: the video's seed.
+        ignore_index: void value of the PAs.
+
+    Returns:
+        dict of R regions: ``frames`` (R,) int64 frame index, ``classes`` (R,) int64, ``has_fake`` (R,) bool,
+        ``real`` / ``fake`` (R, p, p, 3) uint8 at ``patch_size``, ``actor`` (R, q, q, 3) uint8: the cut-and-paste
+        patch at ``actor_patch_size``.
+    """
+    if len(frames) != len(labels):
+        raise ValueError(f'{len(frames)} frames for {len(labels)} PA label maps')
+    p, q = settings['patch_size'], settings['actor_patch_size']
+    out = dict(frames=[], classes=[], has_fake=[], real=[], fake=[], actor=[])
+    for index, (frame, label) in enumerate(zip(frames, labels)):
+        if frame.shape[:2] != label.shape:
+            raise ValueError(f'PA frame {index}: image {frame.shape[:2]} and PA {label.shape} differ in size')
+        for cls, box in region_boxes(label, settings['box_scale'], ignore_index):
+            region_seed = int(np.random.default_rng([seed, len(out['frames'])]).integers(2 ** 31))
+            size = (box[3] - box[1], box[2] - box[0])
+            background = find_background_box(labels, size, region_seed, ignore_index)
+            real = crop_box(frame, box)
+            fake = real if background is None else cut_and_paste(frame, label == cls, box, frames[background[0]],
+                                                                  background[1])
+            out['frames'].append(index)
+            out['classes'].append(cls)
+            out['has_fake'].append(background is not None)
+            out['real'].append(resize_patch(real, p))
+            out['fake'].append(resize_patch(fake, p))
+            out['actor'].append(resize_patch(fake, q))
+    result = dict(frames=np.asarray(out['frames'], np.int64), classes=np.asarray(out['classes'], np.int64),
+                  has_fake=np.asarray(out['has_fake'], bool))
+    for key, side in (('real', p), ('fake', p), ('actor', q)):
+        result[key] = np.stack(out[key]) if out[key] else np.zeros((0, side, side, 3), np.uint8)
+    return result
+
+
+def _patch_tensor(patches: np.ndarray, device) -> torch.Tensor:
+    """(N, p, p, 3) uint8 RGB -> (N, 3, p, p) float in [-1, 1] (D's input)."""
+    return torch.from_numpy(np.ascontiguousarray(patches)).to(device).permute(0, 3, 1, 2).float() / 127.5 - 1
+
+
+def train_discriminator(real: np.ndarray, fake: np.ndarray, settings: dict, device='cpu'):
+    """D (:class:`~wsseg_mm.models.CutPasteDiscriminator`) trained from scratch with Adam on real patches (1)
+    against cut-and-paste patches (0), ``epochs`` passes of mini-batches of ``batch_size`` patches of each kind,
+    seeded by ``seed``.
+
+    Args:
+        real: (N, p, p, 3) uint8 real patches; fake: (M, p, p, 3) uint8 cut-and-paste patches (N, M >= 1).
+        settings: :func:`ws2_select_settings`.
+
+    Returns:
+        ``(model in eval mode, losses)``: ``losses`` the mean loss of each epoch.
+    """
+    from ..models.cut_paste_discriminator import CutPasteDiscriminator
+    if not len(real) or not len(fake):
+        raise ValueError(f'D needs real and cut-and-paste patches to train on, got {len(real)} and {len(fake)}')
+    generator = torch.Generator().manual_seed(settings['seed'])
+    torch.manual_seed(settings['seed'])
+    model = CutPasteDiscriminator(base_channels=settings['base_channels']).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings['lr'], betas=tuple(settings['betas']))
+    real_t, fake_t = _patch_tensor(real, device), _patch_tensor(fake, device)
+    size, losses = settings['batch_size'], []
+    model.train()
+    for _ in range(settings['epochs']):
+        real_order = torch.randperm(len(real_t), generator=generator)
+        fake_order = torch.randperm(len(fake_t), generator=generator)
+        steps = max(-(-len(real_t) // size), -(-len(fake_t) // size))
+        epoch = []
+        for step in range(steps):
+            r = real_order[(torch.arange(size) + step * size) % len(real_t)][:min(size, len(real_t))]
+            f = fake_order[(torch.arange(size) + step * size) % len(fake_t)][:min(size, len(fake_t))]
+            loss = sum(model.loss(real_t[r.to(device)], fake_t[f.to(device)]).values())
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            epoch.append(loss.item())
+        losses.append(float(np.mean(epoch)))
+    model.eval()
+    return model, losses
+
+
+def discriminator_scores(model, patches: np.ndarray, batch_size: int = 64) -> np.ndarray:
+    """(N, p, p, 3) uint8 patches -> (N,) float64 probability that D calls each real."""
+    device = next(model.parameters()).device
+    probs = [model.predict(_patch_tensor(chunk, device)).cpu() for chunk in _batches(patches, batch_size)]
+    return torch.cat(probs).double().numpy() if probs else np.zeros(0)
+
+
+def actor_hits(actor_model, patches: np.ndarray, actors: np.ndarray, batch_size: int = 32) -> np.ndarray:
+    """Whether the 2D actor recognizer, in test mode, predicts each patch's actor (its top class).
+
+    Args:
+        actor_model: the Stage-1 actor ``Recognizer2D`` (each patch is a clip of one segment).
+        patches: (N, q, q, 3) uint8 RGB patches; actors: (N,) actor class indices of the recognizer.
+
+    Returns:
+        (N,) bool.
+    """
+    from mmaction.structures import ActionDataSample
+    if getattr(actor_model.data_preprocessor, 'format_shape', 'NCHW') != 'NCHW':
+        raise ValueError('the actor recognizer must be a 2D recognizer (format_shape NCHW): give the WS^2 actor '
+                         'config and checkpoint')
+    predicted = []
+    was_training = actor_model.training
+    actor_model.eval()
+    try:
+        with torch.no_grad():
+            for chunk in _batches(patches, batch_size):
+                inputs = [_network_input([patch], None) for patch in chunk]  # (1 segment, 3, q, q)
+                data = actor_model.data_preprocessor(
+                    dict(inputs=inputs, data_samples=[ActionDataSample() for _ in inputs]), False)
+                scores, _ = actor_model.extract_feat(data['inputs'], stage='head')
+                predicted.append(scores.argmax(dim=1).cpu())
+    finally:
+        actor_model.train(was_training)
+    predicted = torch.cat(predicted).numpy() if predicted else np.zeros(0, np.int64)
+    return predicted == np.asarray(actors, np.int64)
+
+
+def build_select_dataset(cfg):
+    """The PA frames to select from: the segmenter config's training ``A2DPseudoFrameDataset`` (its ``data_root``,
+    ``pa_dir``, ``split``, ``video_list``, ``frame_dir``) with every frame (no ``selection``, no pipeline)."""
+    from mmengine.registry import DefaultScope
+
+    from wsseg_mm.datasets import A2DPseudoFrameDataset
+    dataset_cfg = dict(cfg.train_dataloader.dataset)
+    if str(dataset_cfg.get('type', '')).split('.')[-1] != 'A2DPseudoFrameDataset':
+        raise ValueError(f'WS^2 selection: train_dataloader.dataset of the config is a {dataset_cfg.get("type")}, '
+                         'not an A2DPseudoFrameDataset: give the WS^2 segmenter config')
+    kept = {k: dataset_cfg[k] for k in ('data_root', 'pa_dir', 'split', 'video_list', 'frame_dir', 'img_suffix')
+            if k in dataset_cfg}
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        return A2DPseudoFrameDataset(pipeline=[], **kept)
+
+
+def select_pa(dataset, actor_model, out_file: str, settings: dict, device='cpu') -> dict:
+    """WS^2's selection of PA frames (Sec. 3.2): D on cut-and-paste patches, cross-fitted by video, or the actor
+    classifier, per region; a frame is kept when all its regions pass (never an empty PA).
+
+    The videos of ``dataset`` (in its order) are dealt to ``folds`` folds (video i to fold i mod folds); for each
+    fold, D is trained on the real and cut-and-paste patches of the other folds' videos
+    (:func:`train_discriminator`) and scores the held-out fold's cut-and-paste patches. A region with no
+    cut-and-paste patch gets probability 0 (only the classifier can pass it). Votes:
+    :func:`~wsseg_mm.functional.ws2.region_passes`, frames: :func:`~wsseg_mm.functional.ws2.select_frames`.
+
+    Args:
+        dataset: the PA frames (:func:`build_select_dataset`): data infos with ``img_path``, ``seg_map_path``,
+            ``video_id``, ``frame_id``.
+        actor_model: the Stage-1 actor ``Recognizer2D`` (:func:`~wsseg_mm.apis.common.init_model`).
+        out_file: the selection file to write: selected frame ids (``<video_id>/<frame:05d>``), one per line, in
+            the dataset's order (``selection`` of :class:`~wsseg_mm.datasets.A2DPseudoFrameDataset`); a summary
+            goes to ``<out_file>.json``.
+        settings: :func:`ws2_select_settings`.
+        device: D's device.
+
+    Returns:
+        the summary: frames, selected, fraction, regions, regions passed by D / by the classifier / by either,
+        regions without cut-and-paste patch, D's final training loss per fold.
+    """
+    from wsseg_mm.fileio.labels import load_label_png
+
+    from ..functional.metrics import A2D_LABEL_TO_ACTOR
+    from ..functional.ws2 import region_passes, select_frames
+    infos = [dataset.get_data_info(i) for i in range(len(dataset))]
+    videos: Dict[str, List[int]] = OrderedDict()
+    for index, info in enumerate(infos):
+        videos.setdefault(info['video_id'], []).append(index)
+    if len(videos) < settings['folds']:
+        raise ValueError(f'WS^2 selection: {len(videos)} videos cannot be split into ws2_select.folds = '
+                         f'{settings["folds"]} folds; lower folds or add videos')
+    regions = []  # per video: video_region_patches, the classifier's votes in place of the large actor patches
+    for number, indices in enumerate(videos.values()):
+        frames = [read_rgb(infos[i]['img_path']) for i in indices]
+        labels = [load_label_png(infos[i]['seg_map_path']) for i in indices]
+        r = video_region_patches(frames, labels, settings, seed=settings['seed'] + number)
+        if len(r['classes']) and r['classes'].max() >= len(A2D_LABEL_TO_ACTOR):
+            raise ValueError(f'WS^2 selection: a PA of video {list(videos)[number]} has label {r["classes"].max()}; '
+                             f'PAs hold A2D_SEG_CLASSES indices 0..{len(A2D_LABEL_TO_ACTOR) - 1} or 255')
+        r['hits'] = actor_hits(actor_model, r.pop('actor'), A2D_LABEL_TO_ACTOR[r['classes']] - 1,
+                               settings['batch_frames'])
+        regions.append(r)
+    folds = np.arange(len(regions)) % settings['folds']
+    probs = [np.zeros(len(r['frames'])) for r in regions]
+    final_losses = []
+    for fold in range(settings['folds']):
+        train = [r for r, f in zip(regions, folds) if f != fold]
+        real = np.concatenate([r['real'] for r in train])
+        fake = np.concatenate([r['fake'][r['has_fake']] for r in train])
+        if not len(real) or not len(fake):
+            raise ValueError(f'WS^2 selection: fold {fold}\'s training videos have {len(real)} PA regions and '
+                             f'{len(fake)} cut-and-paste patches; D needs both (more videos, or PAs with '
+                             'background)')
+        model, losses = train_discriminator(real, fake, settings, device)
+        final_losses.append(losses[-1])
+        for number in np.flatnonzero(folds == fold):
+            r = regions[number]
+            probs[number] = np.where(r['has_fake'], discriminator_scores(model, r['fake'], settings['batch_size']),
+                                     0.0)
+    selected_ids, counts = [], dict(regions=0, by_d=0, by_classifier=0, passed=0, without_fake=0)
+    for number, (r, indices) in enumerate(zip(regions, videos.values())):
+        hits = r['hits']
+        passes = region_passes(probs[number], hits, settings['threshold'])
+        keep = select_frames(r['frames'], passes, len(indices))
+        selected_ids += [infos[i]['frame_id'] for i, k in zip(indices, keep) if k]
+        counts['regions'] += len(passes)
+        counts['by_d'] += int((probs[number] >= settings['threshold']).sum())
+        counts['by_classifier'] += int(hits.sum())
+        counts['passed'] += int(passes.sum())
+        counts['without_fake'] += int((~r['has_fake']).sum())
+    summary = dict(frames=len(infos), selected=len(selected_ids),
+                   fraction=len(selected_ids) / len(infos) if infos else 0.0, videos=len(videos),
+                   d_final_loss=final_losses, **counts)
+    atomic_write_bytes(out_file, ''.join(f'{i}\n' for i in selected_ids).encode())
+    atomic_write_bytes(out_file + '.json', json.dumps(summary, indent=1, sort_keys=True).encode())
+    return summary
