@@ -136,6 +136,19 @@ def patch_torch_load() -> Optional[bool]:
     add_safe_globals(safe)
 
 
+def _destroy_process_group_at_exit() -> None:
+    """Destroy the gloo process group when the interpreter exits, if the script did not. Stock ``train.py`` scripts
+    never do, and a gloo group left to the interpreter's teardown sometimes aborts the process after the run has
+    finished ("terminate called without an active exception", SIGABRT: a failed exit code for a good run)."""
+    import atexit
+
+    def destroy() -> None:
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+    atexit.register(destroy)
+
+
 def _init_dist_pytorch_cpu_aware(original):
 
     def init_dist_pytorch(backend: str, init_backend: str = 'torch', **kwargs: Any) -> None:
@@ -143,6 +156,7 @@ def _init_dist_pytorch_cpu_aware(original):
             return original(backend, init_backend=init_backend, **kwargs)
         # No accelerator: no device to select, and NCCL cannot run, so fall back to gloo.
         torch.distributed.init_process_group(backend='gloo' if backend == 'nccl' else backend, **kwargs)
+        _destroy_process_group_at_exit()
 
     init_dist_pytorch.__wrapped__ = original
     return init_dist_pytorch
@@ -161,6 +175,7 @@ def _init_dist_slurm_cpu_aware(original):
             original('gloo' if backend == 'nccl' else backend, port=port, init_backend=init_backend, **kwargs)
         finally:
             torch.cuda.set_device, torch.cuda.device_count = set_device, device_count
+        _destroy_process_group_at_exit()
 
     init_dist_slurm.__wrapped__ = original
     return init_dist_slurm
