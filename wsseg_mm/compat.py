@@ -141,10 +141,16 @@ def _destroy_process_group_at_exit() -> None:
     never do, and a gloo group left to the interpreter's teardown sometimes aborts the process after the run has
     finished ("terminate called without an active exception", SIGABRT: a failed exit code for a good run)."""
     import atexit
+    import datetime
 
     def destroy() -> None:
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            torch.distributed.destroy_process_group()
+        if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+            return
+        try:  # every rank reaches its exit before any tears the group down (a peer gone mid-exchange aborts gloo)
+            torch.distributed.monitored_barrier(timeout=datetime.timedelta(seconds=60))
+        except Exception:  # a rank that failed or left already: tear down what is left
+            pass
+        torch.distributed.destroy_process_group()
 
     atexit.register(destroy)
 
