@@ -6,6 +6,8 @@ per-image function that the tools, the hooks, the benchmarks and the pictures al
 * :mod:`.bbam`: BBAM's attributions and pseudo masks, and its settings;
 * :mod:`.psi`: PSI's label diffusion (SLD) over the training set, and its settings;
 * :mod:`.ws2`: WS^2's Stage 1 (Grad-CAM maps, Otsu, SLIC, Alg. 2: PA.v0), and its settings.
+* :mod:`.ws2_evolve`: WS^2's Stage 2 (Alg. 1: select, train, score, predict the next PA version; test scores
+  with action alignment).
 """
 from .bbam import (
     BBAM_DEFAULTS,
@@ -84,3 +86,17 @@ __all__ += ['WS2_PA_DEFAULTS', 'ws2_pa_settings', 'uniform_frames', 'recognizer_
 from .ws2 import WS2_SELECT_DEFAULTS, build_select_dataset, select_pa, ws2_select_settings  # noqa: E402
 
 __all__ += ['WS2_SELECT_DEFAULTS', 'ws2_select_settings', 'build_select_dataset', 'select_pa']
+from .ws2_evolve import (  # noqa: E402
+    WS2_EVOLVE_DEFAULTS,
+    a2d_test_scores,
+    evolve,
+    pa_frames_dataset,
+    pa_quality,
+    predict_pa,
+    read_evolve_state,
+    test_predictions,
+    ws2_evolve_settings,
+)
+
+__all__ += ['WS2_EVOLVE_DEFAULTS', 'ws2_evolve_settings', 'evolve', 'read_evolve_state', 'pa_frames_dataset',
+            'predict_pa', 'pa_quality', 'test_predictions', 'a2d_test_scores']

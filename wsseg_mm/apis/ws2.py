@@ -41,6 +41,7 @@ its real and cut-and-paste patches (:func:`video_region_patches`), trains D cros
 """
 import glob
 import json
+import logging
 import os.path as osp
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -49,6 +50,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import torch
 from mmengine.dist import barrier, get_dist_info
+from mmengine.logging import print_log
 
 from wsseg_mm.fileio.labels import atomic_write_bytes, load_json, save_label_png
 from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS, a2d_id_to_label
@@ -781,7 +783,8 @@ def select_pa(dataset, actor_model, out_file: str, settings: dict, device='cpu')
 
     Returns:
         the summary: frames, selected, fraction, regions, regions passed by D / by the classifier / by either,
-        regions without cut-and-paste patch, D's final training loss per fold.
+        regions without cut-and-paste patch, D's final training loss per fold, the folds whose training videos
+        gave D no cut-and-paste patch to learn from (no D: only the classifier votes there, with a warning).
     """
     from wsseg_mm.fileio.labels import load_label_png
 
@@ -807,15 +810,19 @@ def select_pa(dataset, actor_model, out_file: str, settings: dict, device='cpu')
         regions.append(r)
     folds = np.arange(len(regions)) % settings['folds']
     probs = [np.zeros(len(r['frames'])) for r in regions]
-    final_losses = []
+    final_losses, folds_without_d = [], []
     for fold in range(settings['folds']):
         train = [r for r, f in zip(regions, folds) if f != fold]
         real = np.concatenate([r['real'] for r in train])
         fake = np.concatenate([r['fake'][r['has_fake']] for r in train])
         if not len(real) or not len(fake):
-            raise ValueError(f'WS^2 selection: fold {fold}\'s training videos have {len(real)} PA regions and '
-                             f'{len(fake)} cut-and-paste patches; D needs both (more videos, or PAs with '
-                             'background)')
+            # no D for this fold: its held-out regions keep probability 0 (only the classifier can pass them)
+            print_log(f'WS^2 selection: fold {fold}\'s training videos have {len(real)} PA regions and {len(fake)} '
+                      'cut-and-paste patches (no PA-free background of the region\'s size in their videos); D '
+                      'cannot be trained for it, so only the actor classifier votes on the held-out fold',
+                      logger='current', level=logging.WARNING)
+            folds_without_d.append(fold)
+            continue
         model, losses = train_discriminator(real, fake, settings, device)
         final_losses.append(losses[-1])
         for number in np.flatnonzero(folds == fold):
@@ -835,7 +842,7 @@ def select_pa(dataset, actor_model, out_file: str, settings: dict, device='cpu')
         counts['without_fake'] += int((~r['has_fake']).sum())
     summary = dict(frames=len(infos), selected=len(selected_ids),
                    fraction=len(selected_ids) / len(infos) if infos else 0.0, videos=len(videos),
-                   d_final_loss=final_losses, **counts)
+                   d_final_loss=final_losses, folds_without_d=folds_without_d, **counts)
     atomic_write_bytes(out_file, ''.join(f'{i}\n' for i in selected_ids).encode())
     atomic_write_bytes(out_file + '.json', json.dumps(summary, indent=1, sort_keys=True).encode())
     return summary
