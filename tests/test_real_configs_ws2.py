@@ -19,7 +19,7 @@ from conftest import REPO, run_tool
 
 ACTOR = 'configs/ws2/tsn_r50-os16_100e_a2d-actor.py'
 ACTION = 'configs/ws2/i3d_r50-os16_100e_a2d-action.py'
-TOY_ACTOR = 'configs/ws2/toy/tsn_r18-os8_30e_toy-actor.py'
+TOY_ACTOR = 'configs/ws2/toy/tsn_r18-os16_20e_toy-actor.py'
 TOY_ACTION = 'configs/ws2/toy/i3d_r18-w16_30e_toy-action.py'
 SEGMENTER = 'configs/ws2/deeplabv2_r101-os8_20e_a2d-pa.py'
 TOY_SEGMENTER = 'configs/ws2/toy/deeplabv2_r18-quarter-os8_700it_toy-pa.py'
@@ -211,8 +211,9 @@ def test_ws2_evolve_runs_the_versions_on_the_miniature(workspace):
     """README: ``tools/ws2/evolve.py`` on the real segmenter config, the miniature's PA.v0 and the real actor
     classifier (the selection): v0 selected, trained (best RIC), scored (val RIC, PA quality, test scores with and
     without alignment), PA.v1 predicted and refined. The one-epoch model.v0's PA.v1 is poor: the selection keeps
-    none of its frames (no region passes D or the classifier), and the versions stop there with model v0. A second call finds everything done; a run killed while predicting PA.v1 resumes from the state file
-    and writes the same PA.v1."""
+    none of its frames (no region passes D or the classifier), and the versions stop there with model v0. A second
+    call finds everything done; a run killed while predicting PA.v1 resumes from the state file and writes the same
+    PA.v1."""
     import json
     import shutil
 
@@ -297,7 +298,7 @@ def test_real_ws2_configs_are_small_diffs_of_mmaction_recipes():
 
 
 @pytest.mark.parametrize('config, data_shape, feature_shape', [
-    (TOY_ACTOR, (1, 4, 3, 128, 128), (4, 512, 16, 16)),
+    (TOY_ACTOR, (1, 4, 3, 128, 128), (4, 512, 8, 8)),
     (TOY_ACTION, (1, 1, 3, 8, 128, 128), (1, 128, 4, 8, 8)),
 ])
 def test_toy_ws2_classifiers(config, data_shape, feature_shape):

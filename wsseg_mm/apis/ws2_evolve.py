@@ -439,10 +439,6 @@ def evolve(cfg, work_dir: str, pa_v0: str, settings: dict, actor_model=None, sel
              f'{scores.get("mIoU_PA", float("nan")):.2f}, RII {scores.get("RII", float("nan")):.2f} '
              f'({record["checkpoint"]})')
 
-        def load():
-            from .common import init_model
-            return init_model(cfg, record['checkpoint'], device)
-
         # 3. scores: PA quality (diagnostic), test
         if 'score' not in record['done']:
             if settings['quality']:
@@ -453,7 +449,7 @@ def evolve(cfg, work_dir: str, pa_v0: str, settings: dict, actor_model=None, sel
                         ids = [line.strip() for line in f if line.strip()]
                     record['pa_quality_selected'] = pa_quality(pa_dir, infos, ids)
             if settings['test']:
-                model = model or load()
+                model = model or _load_model(cfg, record['checkpoint'], device)
                 predictions = test_predictions(model, _test_dataset(cfg))
                 record['test'] = a2d_test_scores(predictions, align=False)
                 record['test_aligned'] = a2d_test_scores(predictions, align=True)
@@ -479,7 +475,7 @@ def evolve(cfg, work_dir: str, pa_v0: str, settings: dict, actor_model=None, sel
             break
         # 5. the next PA version
         if 'predict' not in record['done']:
-            model = model or load()
+            model = model or _load_model(cfg, record['checkpoint'], device)
             next_dir = osp.join(osp.abspath(work_dir), f'pa_v{version + 1}')
             predict_pa(model, pa_frames_dataset(cfg, pa_dir), next_dir, settings,
                        source=dict(version=version, checkpoint=record['checkpoint']))
@@ -487,6 +483,11 @@ def evolve(cfg, work_dir: str, pa_v0: str, settings: dict, actor_model=None, sel
             _write_state(work_dir, state)
         version += 1
     return state
+
+
+def _load_model(cfg, checkpoint: str, device: str):
+    from .common import init_model
+    return init_model(cfg, checkpoint, device)
 
 
 def _infos(cfg, pa_dir: str, video_list) -> List[dict]:

@@ -31,3 +31,5 @@ default_hooks = dict(logger=dict(interval=10, log_metric_by_epoch=False),
 # early stopping counts validations: 3 without a RIC gain of 0.1 = 210 iterations
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
+# the selection's actor classifier sees cut-and-paste patches at the toy frames' 128 px (A2D: its 224 px crops)
+ws2_select = dict(actor_patch_size=128)

@@ -1,0 +1,198 @@
+"""WS^2 Stage 2's loop (wsseg_mm/apis/ws2_evolve.py) on tiny inputs: settings, PA quality and test scores with
+action alignment by hand, the prediction of the next PA (Alg. 2, resumable), and Alg. 1's stop rules with the
+training replaced by given scores (the real training runs in tests/test_real_configs_ws2.py)."""
+import json
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import PixelData
+
+from wsseg_mm.apis import a2d_test_scores, pa_quality, predict_pa, read_evolve_state, ws2_evolve_settings
+from wsseg_mm.apis import ws2_evolve as api
+from wsseg_mm.fileio.labels import load_label_png, save_label_png
+from wsseg_mm.functional.metrics import a2d_scores
+from wsseg_mm.metainfo import A2D_PAIR_IDS, A2D_SEG_CLASSES
+from wsseg_mm.toy.writers import write_a2d_mat
+
+ADULT_WALKING = A2D_SEG_CLASSES.index('adult-walking')
+ADULT_RUNNING = A2D_SEG_CLASSES.index('adult-running')
+DOG_RUNNING = A2D_SEG_CLASSES.index('dog-running')
+
+
+def test_settings_layers_and_errors():
+    assert ws2_evolve_settings(None)['criterion'] == 'RIC' and ws2_evolve_settings(None)['max_versions'] == 4
+    cfg = dict(ws2_evolve=dict(criterion='mIoU_PA', select=False))
+    settings = ws2_evolve_settings(cfg, max_versions=2, min_delta=None)
+    assert (settings['criterion'], settings['select'], settings['max_versions'], settings['min_delta']) == \
+        ('mIoU_PA', False, 2, 0.1)
+    with pytest.raises(KeyError, match='unknown keys'):
+        ws2_evolve_settings(None, patience=3)
+    with pytest.raises(ValueError, match='criterion'):
+        ws2_evolve_settings(None, criterion='mIoU')
+    with pytest.raises(ValueError, match='max_versions'):
+        ws2_evolve_settings(None, max_versions=0)
+
+
+def test_a2d_test_scores_with_and_without_alignment():
+    """One video, two frames of one adult walking; the second frame's prediction says running on 3 of its 4
+    pixels, the first says walking on all 4: the clip's majority (walking, 5 of 8) is given to every adult pixel."""
+    gt = np.full((2, 2), ADULT_WALKING)
+    first = np.full((2, 2), ADULT_WALKING)
+    second = np.array([[ADULT_RUNNING, ADULT_RUNNING], [ADULT_RUNNING, ADULT_WALKING]])
+    predictions = {'v': [(1, first, gt), (5, second, gt)]}
+    aligned = a2d_test_scores(predictions, align=True)
+    assert aligned['actor_action_global_acc'] == 100 and aligned['actor_action_mIoU'] == 100
+    plain = a2d_test_scores(predictions, align=False)
+    assert plain['actor_action_global_acc'] == pytest.approx(100 * 5 / 8)
+    # the actor is right everywhere either way; a.-a. IoU by hand: walking 5 / 8, running 0 / 3 -> mean over the
+    # classes present (walking, running) = 31.25
+    assert plain['actor_mIoU'] == 100 and plain['actor_action_mIoU'] == pytest.approx(100 * (5 / 8 + 0) / 2)
+    # videos are aligned separately: a dog in another video keeps its action
+    predictions['w'] = [(1, np.full((2, 2), DOG_RUNNING), np.full((2, 2), DOG_RUNNING))]
+    assert a2d_test_scores(predictions, align=True)['actor_action_global_acc'] == 100
+
+
+def _pa_folder(root, labels):
+    for (video, frame), label in labels.items():
+        save_label_png(osp.join(root, video, f'{frame:05d}.png'), label)
+
+
+def test_pa_quality_by_hand(tmp_path):
+    gt = np.zeros((4, 4), np.uint8)
+    gt[:2, :2] = ADULT_WALKING
+    mat = str(tmp_path / 'mat' / 'v' / '00001.mat')
+    os.makedirs(osp.dirname(mat))
+    write_a2d_mat(mat, (gt > 0)[None], [A2D_PAIR_IDS[ADULT_WALKING - 1]])
+    pa = np.zeros((4, 4), np.uint8)
+    pa[:2, :3] = ADULT_WALKING  # 4 right, 2 false positives
+    _pa_folder(str(tmp_path / 'pa'), {('v', 1): pa, ('v', 2): pa})
+    infos = [dict(video_id='v', frame_index=1, frame_id='v/00001', a2d_mat_path=mat),
+             dict(video_id='v', frame_index=2, frame_id='v/00002', a2d_mat_path=None)]  # no ground truth: skipped
+    quality = pa_quality(str(tmp_path / 'pa'), infos)
+    from wsseg_mm.datasets.transforms.loading import a2d_label_map
+    from wsseg_mm.fileio.annotations import read_a2d_mat
+    ann = read_a2d_mat(mat)
+    truth = a2d_label_map(ann['masks'], ann['ids'])
+    cm = np.zeros((len(A2D_SEG_CLASSES), ) * 2, np.int64)
+    np.add.at(cm, (truth.ravel(), pa.ravel().astype(np.int64)), 1)
+    assert quality['frames'] == 1
+    assert quality['actor_action_mIoU'] == pytest.approx(a2d_scores(cm)['actor_action']['mIoU'])
+    assert pa_quality(str(tmp_path / 'pa'), infos, frame_ids=['v/00002']) is None
+
+
+class _FakeSegmenter(torch.nn.Module):
+    """test_step predicts the sample's stored 'pred' map (for predict_pa)."""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+
+    def test_step(self, data):
+        sample = data['data_samples'][0]
+        sample.pred_sem_seg = PixelData(data=torch.from_numpy(sample.metainfo['pred'])[None])
+        return [sample]
+
+
+class _FakeFrames:
+    """PA frames of two videos: each sample carries a prediction and superpixels (4x4: two 4x2 superpixels)."""
+
+    def __init__(self, preds):
+        from mmseg.structures import SegDataSample
+        self.infos, self.samples = [], []
+        superpixels = np.repeat([[0, 0, 1, 1]], 4, axis=0)
+        for (video, frame), pred in preds.items():
+            self.infos.append(dict(video_id=video, frame_index=frame, frame_id=f'{video}/{frame:05d}'))
+            sample = SegDataSample(metainfo=dict(pred=pred))
+            sample.gt_superpixels = PixelData(data=torch.from_numpy(superpixels)[None])
+            self.samples.append(dict(inputs=torch.zeros(3, 4, 4), data_samples=sample))
+
+    def __len__(self):
+        return len(self.infos)
+
+    def get_data_info(self, i):
+        return dict(self.infos[i])
+
+    def __getitem__(self, i):
+        return self.samples[i]
+
+
+def test_predict_pa_refines_with_superpixels_and_resumes(tmp_path):
+    pred = np.zeros((4, 4), np.int64)
+    pred[:, :2] = ADULT_WALKING      # covers superpixel 0 entirely: kept ... but 8/16 = 0.5 of the frame >= beta
+    pred[0, 2] = ADULT_RUNNING       # 1 of superpixel 1's 8 pixels: coverage 1/8 < alpha, dropped
+    frames = _FakeFrames({('a', 1): pred, ('a', 3): pred, ('b', 2): np.zeros((4, 4), np.int64)})
+    settings = ws2_evolve_settings(None, beta=0.6)
+    out = str(tmp_path / 'pa_v1')
+    result = predict_pa(_FakeSegmenter(), frames, out, settings)
+    expected = np.zeros((4, 4), np.uint8)
+    expected[:, :2] = ADULT_WALKING
+    assert np.array_equal(load_label_png(osp.join(out, 'a', '00001.png')), expected)
+    assert not load_label_png(osp.join(out, 'b', '00002.png')).any()
+    assert result['summary'] == dict(videos=2, frames=3, empty_frames=1, mean_foreground=pytest.approx(1 / 3))
+    assert result['counts']['done'] == 2
+    # beta 0.4 (the default): a superpixel of half the frame is too large, nothing is kept
+    with pytest.raises(ValueError, match='--overwrite'):
+        predict_pa(_FakeSegmenter(), frames, out, ws2_evolve_settings(None))
+    # unrefined: the arg-max itself; a rerun resumes (nothing to do), a missing PNG redoes its video only
+    raw = str(tmp_path / 'raw')
+    predict_pa(_FakeSegmenter(), frames, raw, ws2_evolve_settings(None, refine=False))
+    assert np.array_equal(load_label_png(osp.join(raw, 'a', '00003.png')), pred.astype(np.uint8))
+    os.remove(osp.join(raw, 'b', '00002.png'))
+    again = predict_pa(_FakeSegmenter(), frames, raw, ws2_evolve_settings(None, refine=False))
+    assert (again['counts']['done'], again['counts']['skipped']) == (1, 1)
+
+
+def _run_evolve(tmp_path, monkeypatch, scores, **overrides):
+    """evolve() with training, selection data and prediction replaced: version i's best val scores are
+    ``scores[i]`` (RIC) and 2 * scores[i] (mIoU_PA)."""
+    from mmengine.config import Config
+    trained = []
+
+    def fake_train(cfg, work_dir, pa_dir, selection, criterion, resume=False):
+        version = len(trained)
+        trained.append((osp.basename(work_dir), pa_dir, selection, criterion))
+        return None, dict(checkpoint=f'{work_dir}/best.pth', iterations=10,
+                          scores=dict(RIC=scores[version], mIoU_PA=2 * scores[version], RII=0.0))
+
+    predicted = []
+    monkeypatch.setattr(api, 'train_segmenter', fake_train)
+    monkeypatch.setattr(api, 'predict_pa', lambda model, dataset, out, settings, source: predicted.append(out))
+    monkeypatch.setattr(api, 'pa_frames_dataset', lambda cfg, pa_dir: None)
+    monkeypatch.setattr(api, '_load_model', lambda cfg, checkpoint, device: object())
+    import wsseg_mm.apis.ws2 as stage1
+    monkeypatch.setattr(stage1, 'build_select_dataset', lambda cfg: [0] * 6)
+    cfg = Config(dict(train_dataloader=dict(dataset=dict(type='A2DPseudoFrameDataset', data_root=str(tmp_path))),
+                      val_dataloader=dict(dataset=dict()), default_hooks=dict(checkpoint=dict())))
+    settings = ws2_evolve_settings(None, select=False, test=False, quality=False, **overrides)
+    state = api.evolve(cfg, str(tmp_path / 'work'), 'pa_v0', settings)
+    return state, trained, predicted
+
+
+def test_evolve_stops_when_the_criterion_stops_gaining(tmp_path, monkeypatch):
+    state, trained, predicted = _run_evolve(tmp_path, monkeypatch, [10.0, 12.0, 12.05, 20.0])
+    # v2 gains 0.05 < min_delta 0.1 over v1: stop; the final model is the best, v2; PA.v1 and PA.v2 were predicted
+    assert [t[0] for t in trained] == ['model_v0', 'model_v1', 'model_v2']
+    assert trained[0][1] == str(tmp_path / 'pa_v0') and trained[1][1].endswith('work/pa_v1')
+    assert all(t[2] is None and t[3] == 'RIC' for t in trained)
+    assert [osp.basename(p) for p in predicted] == ['pa_v1', 'pa_v2']
+    assert state['final_version'] == 2 and state['stop'].startswith('v2: best RIC 12.05 gains less than min_delta')
+    assert [v['selected'] for v in state['versions']] == [6, 6, 6]
+    assert read_evolve_state(str(tmp_path / 'work')) == json.loads(json.dumps(state))
+
+
+def test_evolve_stops_at_max_versions_and_by_its_criterion(tmp_path, monkeypatch):
+    state, trained, predicted = _run_evolve(tmp_path, monkeypatch, [1.0, 2.0, 3.0, 4.0, 5.0], max_versions=3,
+                                            criterion='mIoU_PA')
+    assert len(trained) == 3 and len(predicted) == 2 and state['final_version'] == 2
+    assert state['stop'] == 'max_versions 3 reached' and trained[0][3] == 'mIoU_PA'
+
+
+def test_evolve_resumes_and_refuses_other_settings(tmp_path, monkeypatch):
+    _run_evolve(tmp_path, monkeypatch, [10.0, 12.0, 12.05])
+    state, trained, predicted = _run_evolve(tmp_path, monkeypatch, [99.0])
+    assert trained == [] and predicted == [] and state['final_version'] == 2  # all done: nothing rerun
+    with pytest.raises(ValueError, match='min_delta: 0.1 -> 1.0'):
+        _run_evolve(tmp_path, monkeypatch, [10.0], min_delta=1.0)
