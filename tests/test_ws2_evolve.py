@@ -196,3 +196,73 @@ def test_evolve_resumes_and_refuses_other_settings(tmp_path, monkeypatch):
     assert trained == [] and predicted == [] and state['final_version'] == 2  # all done: nothing rerun
     with pytest.raises(ValueError, match='min_delta: 0.1 -> 1.0'):
         _run_evolve(tmp_path, monkeypatch, [10.0], min_delta=1.0)
+
+
+# --------------------------------------------------------------------------------------------- tables, picture
+def _scores(aa, actor=50.0, action=40.0):
+    return {f'{level}_{name}': value for level, value in (('actor_action', aa), ('actor', actor), ('action', action))
+            for name in ('mIoU', 'class_acc', 'global_acc')}
+
+
+def test_benchmark_tables_and_orderings(tmp_path):
+    """tools/ws2/benchmark.py reads the chains' state files: Table 1 from each final version, Table 2 from the PA
+    qualities, Table 3 from the WS^2 chain, and checks the orderings."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('ws2_benchmark', osp.join(osp.dirname(__file__), '..', 'tools',
+                                                                           'ws2', 'benchmark.py'))
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    def version(v, test, quality, selected=None):
+        record = dict(version=v, scores=dict(RIC=10.0 + v, mIoU_PA=8.0 + v, RII=4.0), test=_scores(test - 1),
+                      test_aligned=_scores(test), pa_quality=dict(_scores(quality), frames=100), frames=100,
+                      selected=selected or 100)
+        if selected:
+            record['pa_quality_selected'] = dict(_scores(quality + 5), frames=selected)
+        return record
+
+    chains = dict(baseline=[version(0, 20, 30), version(1, 22, 33)],
+                  ws2=[version(0, 25, 30, 40), version(1, 27, 36, 50)],
+                  **{'model-s': [version(0, 23, 30, 40), version(1, 21, 34, 45)]})
+    for name, versions in chains.items():
+        os.makedirs(tmp_path / name)
+        final = int(np.argmax([v['scores']['RIC'] for v in versions]))
+        with open(tmp_path / name / 'ws2_state.json', 'w') as f:
+            json.dump(dict(versions=versions, final_version=final, stop='max_versions 2 reached'), f)
+    out = bench.tables(str(tmp_path))
+    assert out['table1']['Baseline']['test'] == [22.0, 50.0, 40.0] and out['table1']['WS^2']['version'] == 1
+    assert out['table2'][0]['full_mIoU_PA']['miou'][0] == 30 and out['table2'][0]['select_RIC']['miou'][0] == 35
+    assert out['table2'][1]['select_RIC'] == dict(miou=[41.0, 50.0, 40.0], frames=50)
+    assert [row['test'][0] for row in out['table3']] == [25.0, 27.0]
+    holds = {c['claim']: c['holds'] for c in out['orderings']}
+    assert holds['T1: Baseline < Model-S (test a.-a. mIoU)'] is False  # 22 vs Model-S's final v1: 21
+    assert holds['T1: Model-S < WS^2 (test a.-a. mIoU)'] is True
+    assert holds['T2 v0: init-full < init-select (PA a.-a. mIoU)'] is True  # 30 vs 35
+    assert holds['T2 v1: mIoU_PA-full < RIC-select (PA a.-a. mIoU)'] is True  # 33 vs 41
+    assert holds['model.v0 < model.v1 (WS^2 chain, test a.-a. mIoU)'] is True
+    assert not any('RIC-full' in claim for claim in holds)  # the ric-full chain did not run
+    bench.print_tables(out)  # prints without error
+
+
+def test_ws2_figure_layout():
+    """One row per PA frame: frame, two Grad-CAM maps, M_init, superpixels, PA.v0 .. vN, ground truth; the legend
+    names the actor-action classes shown."""
+    from wsseg_mm.visualization import WS2Row, superpixel_picture, ws2_figure
+    from wsseg_mm.visualization.figure import grid_titles, legend_texts
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (16, 16, 3), dtype=np.uint8)
+    pa = np.zeros((16, 16), np.uint8)
+    pa[4:10, 4:10] = ADULT_WALKING
+    superpixels = np.repeat(np.arange(4), 64).reshape(16, 16)
+    row = WS2Row(image, 'v/00001', rng.random((16, 16)), rng.random((16, 16)), 'adult', 'walking', pa > 0,
+                 superpixels, pa > 0, versions=[('PA.v0', pa), ('PA.v1', np.zeros_like(pa))], ground_truth=pa)
+    fig = ws2_figure([row, row], A2D_SEG_CLASSES)
+    titles = grid_titles(fig, 2, 8)
+    assert titles[0][0] == 'v/00001' and titles[0][1].startswith('actor Grad-CAM')
+    assert titles[1][5].startswith('PA.v0\n14.1% fg, 100.0% right') and titles[1][7] == 'ground truth'
+    assert 'adult-walking' in legend_texts(fig)
+    picture = superpixel_picture(image, superpixels)
+    assert picture.shape == image.shape and (picture[[3, 4]] == (255, 230, 0)).all()  # both sides of the border
+    assert (picture[[0, 1, 2, 5, 6]] == image[[0, 1, 2, 5, 6]]).all()
+    with pytest.raises(ValueError, match='same PA versions'):
+        ws2_figure([row, WS2Row(**dict(row.__dict__, versions=[]))], A2D_SEG_CLASSES)

@@ -8,9 +8,15 @@ accuracies, PA.v0, then from each chain's ``ws2_state.json`` (``tools/ws2/evolve
   ``ric-full`` chain, if run) and RIC-select (WS^2 chain, its selected frames);
 * Table 3: the WS^2 chain's model.v0 .. vN on the test frames (a.-a. / actor / action mIoU);
 * Table 4: the final WS^2 model's mean class accuracy and global pixel accuracy;
-* extras: the selected fractions, the val RIC / mIoU_PA / RII per version, action alignment on / off.
+* extras: the selected fractions, the val RIC / mIoU_PA / RII per version, action alignment on / off;
+* with ``--pa-ablation ACTOR_CFG ACTOR_CKPT ACTION_CFG ACTION_CKPT``: PA.v0 of the annotated train frames against
+  the ground truth with M_init from the actor maps only, the action maps only, or their union (the paper), and Alg.
+  2 with coverage (default) or the paper's literal IoU; the Grad-CAM maps are computed once per video with the
+  functions ``tools/ws2/make_pa.py`` uses (``ws2_video_maps``, ``pa_frame_labels``) and the action config's
+  ``ws2_pa`` settings.
 
     python tools/ws2/benchmark.py --work-dir work_dirs/ws2_toy [--out FILE.json]
+        [--pa-ablation ACTOR_CFG ACTOR_CKPT ACTION_CFG ACTION_CKPT] [--device cpu]
 
 Each of the issue's orderings is printed with the two numbers and whether it holds on this run (one seed: a
 difference below a point is within the toy's noise).
@@ -20,6 +26,8 @@ import json
 import os.path as osp
 import re
 
+import wsseg_mm  # noqa: F401  (first: compat + registration)
+
 CHAINS = (('Baseline', 'baseline'), ('Model-S', 'model-s'), ('WS^2', 'ws2'), ('RIC-full', 'ric-full'))
 LEVELS = ('actor_action', 'actor', 'action')
 
@@ -28,7 +36,69 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='WS^2 toy tables from tools/ws2/run_toy.sh')
     parser.add_argument('--work-dir', default='work_dirs/ws2_toy')
     parser.add_argument('--out', default=None, help='write the tables as JSON')
+    parser.add_argument('--pa-ablation', nargs=4, metavar=('ACTOR_CFG', 'ACTOR_CKPT', 'ACTION_CFG', 'ACTION_CKPT'),
+                        help='also score PA.v0 variants (actor / action / union masks, coverage / IoU)')
+    parser.add_argument('--device', default=None)
     return parser.parse_args(argv)
+
+
+PA_VARIANTS = (('union, coverage (default)', True, True, 'coverage'), ('actor maps only', True, False, 'coverage'),
+               ('action maps only', False, True, 'coverage'), ('union, literal IoU', True, True, 'iou'))
+
+
+def pa_ablation(actor_cfg, actor_ckpt, action_cfg, action_ckpt, device=None):
+    """a.-a. / actor / action mIoU of PA.v0 variants on the annotated frames of the train videos."""
+    import numpy as np
+    from tqdm import tqdm
+
+    from wsseg_mm.apis import build_pa_dataset, init_model, load_cfg, ws2_pa_settings
+    from wsseg_mm.apis.ws2 import VideoFrames, pa_frame_labels, tagged_pairs, ws2_video_maps
+    from wsseg_mm.datasets.transforms.loading import a2d_label_map
+    from wsseg_mm.fileio.annotations import read_a2d_mat, scan_a2d
+    from wsseg_mm.functional.metrics import a2d_scores, confusion_matrix
+    from wsseg_mm.metainfo import A2D_SEG_CLASSES
+    from wsseg_mm.models import RecognizerGradCAM
+    action_config = load_cfg(action_cfg)
+    settings = ws2_pa_settings(action_config)
+    actor_cam = RecognizerGradCAM(init_model(load_cfg(actor_cfg), actor_ckpt, device),
+                                  target_layer=settings['actor_target_layer'])
+    action_cam = RecognizerGradCAM(init_model(action_config, action_ckpt, device),
+                                   target_layer=settings['action_target_layer'])
+    dataset = build_pa_dataset(action_config, 'train')
+    annotations = {v['video_id']: sorted(v['annotations'])
+                   for v in scan_a2d(dataset.data_root, 'train', frame_dir=dataset.frame_dir)}
+    n = len(A2D_SEG_CLASSES)
+    cms = {name: np.zeros((n, n), np.int64) for name, *_ in PA_VARIANTS}
+    for i in tqdm(range(len(dataset)), desc='PA.v0 variants'):
+        info = dataset.get_data_info(i)
+        frames = VideoFrames(info['frame_dir'], int(info['total_frames']), info.get('filename_tmpl', '{:05d}.png'),
+                             info.get('start_index', 1))
+        annotated = annotations[info['video_id']]
+        indices = [number - info.get('start_index', 1) for number, _ in annotated]
+        maps = ws2_video_maps(actor_cam, action_cam, frames, info['actor_labels'], info['action_labels'], indices,
+                              settings)
+        pairs = tagged_pairs(info['actor_labels'], info['action_labels'], info['a2d_ids'])
+        for k, (index, (_, mat)) in enumerate(zip(indices, annotated)):
+            ann = read_a2d_mat(mat)
+            gt = a2d_label_map(ann['masks'], ann['ids'])
+            for name, use_actor, use_action, mode in PA_VARIANTS:
+                actor_maps, action_maps = maps['actor_maps'][k], maps['action_maps'][k]
+                # a variant without one kind of map gives Otsu a constant (empty) map of that kind for M_init; the
+                # pair of each kept superpixel is still chosen with both kinds (one tagged pair: no choice)
+                result = pa_frame_labels(frames[index], actor_maps if use_actor else 0 * actor_maps,
+                                         action_maps if use_action else 0 * action_maps, pairs,
+                                         dict(settings, mode=mode))
+                labels = result['labels']
+                if not (use_actor and use_action):
+                    from wsseg_mm.functional.ws2 import assign_pairs
+                    labels = assign_pairs(result['superpixels'], result['keep'], actor_maps, action_maps,
+                                          [(a, b) for a, b, _ in pairs], [c for _, _, c in pairs])
+                cms[name] += confusion_matrix(labels, gt, n)
+    out = {}
+    for name, cm in cms.items():
+        scores = a2d_scores(cm)
+        out[name] = [round(float(scores[level]['mIoU']), 2) for level in LEVELS]
+    return out
 
 
 def _load(path):
@@ -171,6 +241,11 @@ def print_tables(out):
     for check in out['orderings']:
         print(f'  {"holds" if check["holds"] else "FAILS"}: {check["claim"]}: {check["lower"]:.2f} vs '
               f'{check["higher"]:.2f}')
+    if out.get('pa_ablation'):
+        print('\nPA.v0 variants (annotated train frames against the ground truth; a.-a. / actor / action mIoU)')
+        print('| M_init / Alg. 2 | mIoU |\n| --- | --- |')
+        for name, triple in out['pa_ablation'].items():
+            print(f'| {name} | {_fmt(triple)} |')
     for key, chain in out['chains'].items():
         print(f'chain {key}: final v{chain["final_version"]}, stopped: {chain["stop"]}')
 
@@ -178,6 +253,8 @@ def print_tables(out):
 def main(argv=None):
     args = parse_args(argv)
     out = tables(args.work_dir)
+    if args.pa_ablation:
+        out['pa_ablation'] = pa_ablation(*args.pa_ablation, device=args.device)
     print_tables(out)
     if args.out:
         with open(args.out, 'w') as f:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # WS^2's tables on the toy benchmark (issue 12): the toy videos, the two Stage-1 classifiers (stock tools/train.py,
-# tested on the single-label test clips), PA.v0 (tools/ws2/make_pa.py), then the Stage-2 chains (tools/ws2/evolve.py,
+# tested on the single-label test clips; the actor's backbone starts from the toy objects' pretraining, the toy's
+# stand-in for ImageNet), PA.v0 (tools/ws2/make_pa.py), then the Stage-2 chains (tools/ws2/evolve.py,
 # v0-v3 at most) and the tables (tools/ws2/benchmark.py):
 #   baseline: every PA frame, best checkpoint and versions by mIoU_PA (Table 1's Baseline; Table 2's mIoU_PA-full)
 #   model-s:  the selected frames, by mIoU_PA (Table 1's Model-S)
@@ -15,17 +16,24 @@ PYTHON=${PYTHON:-.venv/bin/python}
 WORK=${WORK:-work_dirs/ws2_toy}
 RUNS=${RUNS:-baseline model-s ws2}
 SEED=${SEED:-0}
-ACTOR=configs/ws2/toy/tsn_r18-os16_20e_toy-actor.py
+ACTOR=configs/ws2/toy/tsn_r18-quarter-os8_30e_toy-actor.py
 ACTION=configs/ws2/toy/i3d_r18-w16_30e_toy-action.py
 SEGMENTER=configs/ws2/toy/deeplabv2_r18-quarter-os8_700it_toy-pa.py
 ROOT=data/toy_ws2/A2D/Release
 [ -f data/toy_ws2/A2D/Release/videoset.csv ] || \
   $PYTHON tools/make_toy_data.py --out data/toy_ws2 --no-images --num-train-videos 240 --num-test-videos 60
+# the toy's stand-in for ImageNet, which the actor classifier starts from (as the IRNet toy's CAM classifier)
+[ -d data/toy/ToyObjects ] || $PYTHON tools/make_toy_data.py --no-images --no-video --num-objects 3000
+if [ ! -f "$WORK/pretrain/done" ]; then
+  $PYTHON tools/train.py configs/irnet/toy/pretrain_r18-quarter-os8_8e_toy-objects.py --work-dir "$WORK/pretrain"
+  touch "$WORK/pretrain/done"
+fi
 for role in actor action; do
-  config=$ACTOR; [ $role = action ] && config=$ACTION
+  config=$ACTOR; options=(model.backbone.backbone.init_cfg.checkpoint="last://$WORK/pretrain")
+  [ $role = action ] && config=$ACTION && options=(randomness.seed=0)
   dir=$WORK/$role
   if [ ! -f "$dir/done" ]; then
-    $PYTHON tools/train.py $config --work-dir "$dir"
+    $PYTHON tools/train.py $config --work-dir "$dir" --cfg-options "${options[@]}"
     touch "$dir/done"
   fi
   # accuracy on the single-label test clips, from the last checkpoint (the one make_pa.py uses)

@@ -51,7 +51,7 @@ def superpixel_picture(image: np.ndarray, superpixels: np.ndarray, keep: Optiona
     out = np.asarray(image, np.float32).copy()
     if keep is not None:
         out[keep] = 0.5 * out[keep] + 0.5 * np.array([0, 200, 0], np.float32)
-    out[find_boundaries(np.asarray(superpixels), mode='inner')] = (255, 230, 0)
+    out[find_boundaries(np.asarray(superpixels) + 1, mode='inner')] = (255, 230, 0)  # + 1: no label is background
     return out.clip(0, 255).astype(np.uint8)
 
 
