@@ -20,9 +20,11 @@ model = dict(
                       init_cfg=dict(type='Pretrained', checkpoint=pretrained, prefix='backbone.'))),
     cls_head=dict(in_channels=128))
 num_segments = 4
-train_pipeline = [
+train_pipeline = [  # the real config's augmentation at the toy's 128 px: multi-scale crops, flips
     dict(type='SampleFrames', clip_len=1, frame_interval=1, num_clips=num_segments),
     dict(type='RawFrameDecode'),
+    dict(type='MultiScaleCrop', input_size=128, scales=(1, 0.875, 0.75, 0.66), random_crop=False, max_wh_scale_gap=1),
+    dict(type='Resize', scale=(128, 128), keep_ratio=False),
     dict(type='Flip', flip_ratio=0.5),
     dict(type='FormatShape', input_format='NCHW'),
     dict(type='PackActionInputs'),
@@ -40,7 +42,9 @@ val_dataloader = dict(batch_size={{_base_.ws2_toy_batch_size}}, num_workers=2,
                       dataset=dict(pipeline=test_pipeline, **toy_videos))
 test_dataloader = val_dataloader
 train_cfg = {{_base_.ws2_toy_train_cfg}}
-optim_wrapper = dict(optimizer={{_base_.ws2_toy_optimizer}})
+# fine-tuning from the pretraining: the backbone at a tenth of the head's learning rate
+optim_wrapper = dict(optimizer={{_base_.ws2_toy_optimizer}},
+                     paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.1)}))
 param_scheduler = {{_base_.ws2_toy_param_scheduler}}
 default_hooks = {{_base_.ws2_toy_hooks}}
 auto_scale_lr = dict(enable=False, base_batch_size={{_base_.ws2_toy_batch_size}})
