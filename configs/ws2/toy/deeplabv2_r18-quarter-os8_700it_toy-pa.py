@@ -31,5 +31,7 @@ default_hooks = dict(logger=dict(interval=10, log_metric_by_epoch=False),
 # early stopping counts validations: 3 without a RIC gain of 0.1 = 210 iterations
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
-# the selection's actor classifier sees cut-and-paste patches at the toy frames' 128 px (A2D: its 224 px crops)
-ws2_select = dict(actor_patch_size=128)
+# the selection: the actor classifier sees cut-and-paste patches at the toy frames' 128 px (A2D: its 224 px crops); D
+# a quarter as wide (16 base channels: about 1/16 of the FLOPs of the default 64, ~0.8 GFLOPs per 64 px patch forward
+# + backward at 64, which made the toy's selection alone take most of an hour on 2 cores)
+ws2_select = dict(actor_patch_size=128, base_channels=16)
