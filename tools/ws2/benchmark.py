@@ -52,18 +52,16 @@ def pa_ablation(actor_cfg, actor_ckpt, action_cfg, action_ckpt, device=None):
     from tqdm import tqdm
 
     from wsseg_mm.apis import build_pa_dataset, init_model, load_cfg, ws2_pa_settings
-    from wsseg_mm.apis.ws2 import VideoFrames, pa_frame_labels, tagged_pairs, ws2_video_maps
-    from wsseg_mm.datasets.transforms.loading import a2d_label_map
-    from wsseg_mm.fileio.annotations import read_a2d_mat, scan_a2d
+    from wsseg_mm.apis.ws2 import VideoFrames, pa_frame_labels, tagged_pairs, ws2_gradcams, ws2_video_maps
+    from wsseg_mm.datasets.transforms import load_a2d_label_map
+    from wsseg_mm.fileio.annotations import scan_a2d
     from wsseg_mm.functional.metrics import a2d_scores, confusion_matrix
+    from wsseg_mm.functional.ws2 import assign_pairs
     from wsseg_mm.metainfo import A2D_SEG_CLASSES
-    from wsseg_mm.models import RecognizerGradCAM
     action_config = load_cfg(action_cfg)
     settings = ws2_pa_settings(action_config)
-    actor_cam = RecognizerGradCAM(init_model(load_cfg(actor_cfg), actor_ckpt, device),
-                                  target_layer=settings['actor_target_layer'])
-    action_cam = RecognizerGradCAM(init_model(action_config, action_ckpt, device),
-                                   target_layer=settings['action_target_layer'])
+    actor_cam, action_cam = ws2_gradcams(init_model(load_cfg(actor_cfg), actor_ckpt, device),
+                                         init_model(action_config, action_ckpt, device), settings)
     dataset = build_pa_dataset(action_config, 'train')
     annotations = {v['video_id']: sorted(v['annotations'])
                    for v in scan_a2d(dataset.data_root, 'train', frame_dir=dataset.frame_dir)}
@@ -71,16 +69,14 @@ def pa_ablation(actor_cfg, actor_ckpt, action_cfg, action_ckpt, device=None):
     cms = {name: np.zeros((n, n), np.int64) for name, *_ in PA_VARIANTS}
     for i in tqdm(range(len(dataset)), desc='PA.v0 variants'):
         info = dataset.get_data_info(i)
-        frames = VideoFrames(info['frame_dir'], int(info['total_frames']), info.get('filename_tmpl', '{:05d}.png'),
-                             info.get('start_index', 1))
+        frames = VideoFrames.of(info)
         annotated = annotations[info['video_id']]
         indices = [number - info.get('start_index', 1) for number, _ in annotated]
         maps = ws2_video_maps(actor_cam, action_cam, frames, info['actor_labels'], info['action_labels'], indices,
                               settings)
         pairs = tagged_pairs(info['actor_labels'], info['action_labels'], info['a2d_ids'])
         for k, (index, (_, mat)) in enumerate(zip(indices, annotated)):
-            ann = read_a2d_mat(mat)
-            gt = a2d_label_map(ann['masks'], ann['ids'])
+            gt = load_a2d_label_map(mat)
             for name, use_actor, use_action, mode in PA_VARIANTS:
                 actor_maps, action_maps = maps['actor_maps'][k], maps['action_maps'][k]
                 # a variant without one kind of map gives Otsu a constant (empty) map of that kind for M_init; the
@@ -88,11 +84,9 @@ def pa_ablation(actor_cfg, actor_ckpt, action_cfg, action_ckpt, device=None):
                 result = pa_frame_labels(frames[index], actor_maps if use_actor else 0 * actor_maps,
                                          action_maps if use_action else 0 * action_maps, pairs,
                                          dict(settings, mode=mode))
-                labels = result['labels']
-                if not (use_actor and use_action):
-                    from wsseg_mm.functional.ws2 import assign_pairs
-                    labels = assign_pairs(result['superpixels'], result['keep'], actor_maps, action_maps,
-                                          [(a, b) for a, b, _ in pairs], [c for _, _, c in pairs])
+                labels = result['labels'] if use_actor and use_action else assign_pairs(
+                    result['superpixels'], result['keep'], actor_maps, action_maps, [(a, b) for a, b, _ in pairs],
+                    [c for _, _, c in pairs])
                 cms[name] += confusion_matrix(labels, gt, n)
     out = {}
     for name, cm in cms.items():

@@ -22,6 +22,7 @@ from mmengine.dist import get_rank  # noqa: E402
 
 from wsseg_mm.apis import (  # noqa: E402
     a2d_test_scores,
+    build_split_dataset,
     init_model,
     load_cfg,
     setup_launcher,
@@ -43,8 +44,6 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
-    from mmengine.registry import DATASETS, DefaultScope
-
     from wsseg_mm.fileio.labels import atomic_write_bytes, save_label_png
     from wsseg_mm.functional.ws2 import align_actions
     args = parse_args(argv)
@@ -53,8 +52,7 @@ def main(argv=None):
     out_dir = args.out_dir or osp.join(cfg.work_dir, 'ws2_predict')
     with tool_log(out_dir, 'predict', args):
         model = init_model(cfg, args.checkpoint, args.device)
-        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
-            dataset = DATASETS.build(cfg.test_dataloader.dataset)
+        dataset = build_split_dataset(cfg, 'test')
         predictions = test_predictions(model, dataset)
         scores = dict(aligned=a2d_test_scores(predictions, align=True),
                       not_aligned=a2d_test_scores(predictions, align=False), frames=len(dataset),

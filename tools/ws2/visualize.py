@@ -21,12 +21,18 @@ import wsseg_mm  # noqa: F401  (first: compat + registration)
 from mmengine.config import DictAction  # noqa: E402
 
 from wsseg_mm.apis import build_pa_dataset, init_model, load_cfg, positive_int, ws2_pa_settings  # noqa: E402
-from wsseg_mm.apis.ws2 import VideoFrames, pa_frame_labels, tagged_pairs, uniform_frames, ws2_video_maps  # noqa: E402
-from wsseg_mm.datasets.transforms.loading import a2d_label_map  # noqa: E402
-from wsseg_mm.fileio.annotations import read_a2d_mat, scan_a2d  # noqa: E402
+from wsseg_mm.apis.ws2 import (  # noqa: E402
+    VideoFrames,
+    pa_frame_labels,
+    tagged_pairs,
+    uniform_frames,
+    ws2_gradcams,
+    ws2_video_maps,
+)
+from wsseg_mm.datasets.transforms import load_a2d_label_map  # noqa: E402
+from wsseg_mm.fileio.annotations import scan_a2d  # noqa: E402
 from wsseg_mm.fileio.labels import load_label_png  # noqa: E402
 from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS, A2D_SEG_CLASSES, VOC_PALETTE  # noqa: E402
-from wsseg_mm.models import RecognizerGradCAM  # noqa: E402
 from wsseg_mm.visualization import WS2Row, save_figure, ws2_figure  # noqa: E402
 
 
@@ -50,10 +56,8 @@ def main(argv=None):
     args = parse_args(argv)
     action_cfg = load_cfg(args.action_config, args.cfg_options)
     settings = ws2_pa_settings(action_cfg)
-    actor_cam = RecognizerGradCAM(init_model(load_cfg(args.actor_config), args.actor_checkpoint, args.device),
-                                  target_layer=settings['actor_target_layer'])
-    action_cam = RecognizerGradCAM(init_model(action_cfg, args.action_checkpoint, args.device),
-                                   target_layer=settings['action_target_layer'])
+    actor_cam, action_cam = ws2_gradcams(init_model(load_cfg(args.actor_config), args.actor_checkpoint, args.device),
+                                         init_model(action_cfg, args.action_checkpoint, args.device), settings)
     dataset = build_pa_dataset(action_cfg, args.split)
     annotations = {v['video_id']: dict(v['annotations'])
                    for v in scan_a2d(dataset.data_root, args.split, frame_dir=dataset.frame_dir)}
@@ -62,8 +66,7 @@ def main(argv=None):
     rows = []
     for i in range(min(args.videos, len(dataset))):
         info = dataset.get_data_info(i)
-        frames = VideoFrames(info['frame_dir'], int(info['total_frames']), info.get('filename_tmpl', '{:05d}.png'),
-                             info.get('start_index', 1))
+        frames = VideoFrames.of(info)
         indices = uniform_frames(int(info['total_frames']), settings['frames_per_video'])
         maps = ws2_video_maps(actor_cam, action_cam, frames, info['actor_labels'], info['action_labels'], indices,
                               settings)
@@ -74,10 +77,7 @@ def main(argv=None):
             number = index + info.get('start_index', 1)
             result = pa_frame_labels(frames[index], maps['actor_maps'][n], maps['action_maps'][n], pairs, settings)
             mat = annotations.get(info['video_id'], {}).get(number)
-            gt = None
-            if mat:
-                ann = read_a2d_mat(mat)
-                gt = a2d_label_map(ann['masks'], ann['ids'])
+            gt = load_a2d_label_map(mat) if mat else None
             row = WS2Row(frames[index], f'{info["video_id"]}/{number:05d}', maps['actor_maps'][n][0],
                          maps['action_maps'][n][0], A2D_ACTORS[info['actor_labels'][0]],
                          A2D_ACTIONS[info['action_labels'][0]], result['init'], result['superpixels'],

@@ -90,8 +90,9 @@ from .common import (
 __all__ = [
     'WS2_PA_DEFAULTS', 'TEMPORAL_MODES', 'ws2_pa_settings', 'uniform_frames', 'plan_clips', 'VideoFrames',
     'is_3d', 'recognizer_frame_maps', 'tagged_pairs', 'ws2_video_maps', 'pa_frame_labels', 'build_pa_dataset',
-    'check_ws2_recognizers', 'generate_pa', 'WS2_SELECT_DEFAULTS', 'ws2_select_settings', 'video_region_patches',
-    'train_discriminator', 'discriminator_scores', 'actor_hits', 'build_select_dataset', 'select_pa'
+    'check_ws2_recognizers', 'ws2_gradcams', 'generate_pa', 'pa_summary', 'write_pa_summary', 'WS2_SELECT_DEFAULTS',
+    'ws2_select_settings', 'video_region_patches', 'train_discriminator', 'discriminator_scores', 'actor_hits',
+    'build_select_dataset', 'select_pa'
 ]
 
 TEMPORAL_MODES = ('slice', 'interpolate')
@@ -226,6 +227,12 @@ class VideoFrames:
         self.frame_dir, self.num_frames = frame_dir, int(num_frames)
         self.filename_tmpl, self.start_index, self.cache = filename_tmpl, start_index, cache
         self._frames: 'OrderedDict[int, np.ndarray]' = OrderedDict()
+
+    @classmethod
+    def of(cls, info: dict) -> 'VideoFrames':
+        """The frames of a video's data info (``frame_dir``, ``total_frames``, ``filename_tmpl``, ``start_index``)."""
+        return cls(info['frame_dir'], int(info['total_frames']), info.get('filename_tmpl', '{:05d}.png'),
+                   info.get('start_index', 1))
 
     def __len__(self) -> int:
         return self.num_frames
@@ -478,6 +485,12 @@ def check_ws2_recognizers(actor_model, action_model) -> None:
                              'config (and give a checkpoint trained with it)')
 
 
+def ws2_gradcams(actor_model, action_model, settings: dict) -> Tuple[RecognizerGradCAM, RecognizerGradCAM]:
+    """The Grad-CAM wrappers of the two Stage-1 recognizers at the layers of ``settings`` (:func:`ws2_pa_settings`)."""
+    return (RecognizerGradCAM(actor_model, target_layer=settings['actor_target_layer']),
+            RecognizerGradCAM(action_model, target_layer=settings['action_target_layer']))
+
+
 def _model_settings(model, target_layer) -> dict:
     return dict(model=model_fingerprint(model), model_type=type(model).__name__, target_layer=target_layer)
 
@@ -519,8 +532,7 @@ def generate_pa(actor_model, action_model, dataset, out_dir: str, settings: dict
     prepare_outputs(out_dir, 'ws2_pa', stages, overwrite,
                     info=dict(actor_checkpoint=checkpoint_info(actor_model),
                               action_checkpoint=checkpoint_info(action_model)))
-    actor_cam = RecognizerGradCAM(actor_model, target_layer=settings['actor_target_layer'])
-    action_cam = RecognizerGradCAM(action_model, target_layer=settings['action_target_layer'])
+    actor_cam, action_cam = ws2_gradcams(actor_model, action_model, settings)
 
     def frames_of(video_id: str) -> List[int]:
         return uniform_frames(int(infos[video_id]['total_frames']), settings['frames_per_video'])
@@ -537,8 +549,7 @@ def generate_pa(actor_model, action_model, dataset, out_dir: str, settings: dict
 
     def process(video_id: str) -> None:
         info = infos[video_id]
-        frames = VideoFrames(info['frame_dir'], int(info['total_frames']), info.get('filename_tmpl', '{:05d}.png'),
-                             info.get('start_index', 1))
+        frames = VideoFrames.of(info)
         indices = frames_of(video_id)
         maps = ws2_video_maps(actor_cam, action_cam, frames, info['actor_labels'], info['action_labels'], indices,
                               settings)
@@ -558,26 +569,30 @@ def generate_pa(actor_model, action_model, dataset, out_dir: str, settings: dict
         atomic_write_bytes(stats_path(video_id), json.dumps(stats, sort_keys=True).encode())
 
     counts = run_per_image(sorted(infos), process, outputs, desc='WS^2 PA.v0')
-    summary = _summary(sorted(glob.glob(osp.join(glob.escape(out_dir), 'pa_stats', '*.json'))))
+    stats = [load_json(path) for path in sorted(glob.glob(osp.join(glob.escape(out_dir), 'pa_stats', '*.json')))]
+    summary = dict(pa_summary(stats), constant_actor_maps=sum(s['constant_actor_maps'] for s in stats),
+                   constant_action_maps=sum(s['constant_action_maps'] for s in stats),
+                   action_clips=sum(s['clips'] for s in stats))
+    write_pa_summary(out_dir, summary)
+    return dict(summary=summary, counts=counts)
+
+
+def pa_summary(stats: Sequence[dict]) -> dict:
+    """Totals over the videos' PA stats (``frames``, ``empty``, ``foreground`` lists): videos, frames, empty PAs (no
+    foreground pixel) and the mean foreground share of a PA frame."""
+    foreground = [v for s in stats for v in s['foreground']]
+    return dict(videos=len(stats), frames=sum(len(s['frames']) for s in stats),
+                empty_frames=sum(len(s['empty']) for s in stats),
+                mean_foreground=float(np.mean(foreground)) if foreground else 0.0)
+
+
+def write_pa_summary(out_dir: str, summary: dict) -> None:
+    """``<out_dir>/summary.json`` written by rank 0, after which all ranks meet."""
     rank, world_size = get_dist_info()
     if rank == 0:
         atomic_write_bytes(osp.join(out_dir, 'summary.json'), json.dumps(summary, indent=1, sort_keys=True).encode())
     if world_size > 1:
         barrier()
-    return dict(summary=summary, counts=counts)
-
-
-def _summary(paths: Sequence[str]) -> dict:
-    """Totals over the videos' stats files: videos, frames, empty PAs (no foreground pixel), constant actor /
-    action maps (Otsu found no threshold), 3D clips, and the mean foreground share of a PA frame."""
-    stats = [load_json(path) for path in paths]
-    foreground = [v for s in stats for v in s['foreground']]
-    return dict(videos=len(stats), frames=sum(len(s['frames']) for s in stats),
-                empty_frames=sum(len(s['empty']) for s in stats),
-                constant_actor_maps=sum(s['constant_actor_maps'] for s in stats),
-                constant_action_maps=sum(s['constant_action_maps'] for s in stats),
-                action_clips=sum(s['clips'] for s in stats),
-                mean_foreground=float(np.mean(foreground)) if foreground else 0.0)
 
 
 

@@ -33,17 +33,17 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
-from mmengine.dist import barrier, broadcast_object_list, get_dist_info
+from mmengine.dist import broadcast_object_list, get_dist_info
 
-from wsseg_mm.fileio.annotations import read_a2d_mat
 from wsseg_mm.fileio.labels import atomic_write_bytes, load_json, load_label_png, save_label_png
 from wsseg_mm.metainfo import A2D_SEG_CLASSES
 
-from ..datasets.transforms.loading import a2d_label_map
-from ..functional.metrics import a2d_scores, confusion_matrix
+from ..datasets.transforms.loading import load_a2d_label_map
+from ..functional.metrics import a2d_scores, confusion_matrix, flat_a2d_scores
 from ..functional.superpixel import REFINE_ALPHA, REFINE_BETA, REFINE_MODES, refine_with_superpixels
 from ..functional.ws2 import align_actions
-from .common import Stage, model_fingerprint, prepare_outputs, run_per_image
+from .common import Stage, build_split_dataset, model_fingerprint, prepare_outputs, run_per_image
+from .ws2 import pa_summary, write_pa_summary
 
 __all__ = [
     'WS2_EVOLVE_DEFAULTS', 'CRITERIA', 'ws2_evolve_settings', 'pa_frames_dataset', 'segmenter_frame',
@@ -82,10 +82,10 @@ def ws2_evolve_settings(cfg=None, **overrides) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------- frames
-def _unwrap(dataset_cfg) -> dict:
-    dataset_cfg = dict(dataset_cfg)
+def _unwrap(dataset_cfg):
+    """The dataset config inside any ``RepeatDataset`` / ``ClassBalancedDataset`` wrappers (the object itself)."""
     while dataset_cfg.get('type') in ('RepeatDataset', 'ClassBalancedDataset'):
-        dataset_cfg = dict(dataset_cfg['dataset'])
+        dataset_cfg = dataset_cfg['dataset']
     return dataset_cfg
 
 
@@ -182,23 +182,13 @@ def predict_pa(model, dataset, out_dir: str, settings: dict, overwrite: bool = F
 
     counts = run_per_image(list(videos), process, lambda v: [png(i) for i in videos[v]] + [stats_path(v)],
                            desc=f'WS^2 PA {osp.basename(osp.normpath(out_dir))}')
-    stats = [load_json(stats_path(v)) for v in videos if osp.exists(stats_path(v))]
-    foreground = [f for s in stats for f in s['foreground']]
-    summary = dict(videos=len(stats), frames=sum(len(s['frames']) for s in stats),
-                   empty_frames=sum(len(s['empty']) for s in stats),
-                   mean_foreground=float(np.mean(foreground)) if foreground else 0.0)
-    rank, world_size = get_dist_info()
-    if rank == 0:
-        atomic_write_bytes(osp.join(out_dir, 'summary.json'), json.dumps(summary, indent=1, sort_keys=True).encode())
-    if world_size > 1:
-        barrier()
+    summary = pa_summary([load_json(stats_path(v)) for v in videos if osp.exists(stats_path(v))])
+    write_pa_summary(out_dir, summary)
     return dict(summary=summary, counts=counts)
 
 
 def _flat_scores(cm: np.ndarray) -> dict:
-    scores = a2d_scores(cm)
-    return {f'{level}_{name}': float(scores[level][name]) for level in ('actor_action', 'actor', 'action')
-            for name in ('mIoU', 'class_acc', 'global_acc')}
+    return flat_a2d_scores(a2d_scores(cm))
 
 
 def pa_quality(pa_dir: str, infos: Sequence[dict], frame_ids: Optional[Sequence[str]] = None) -> Optional[dict]:
@@ -218,8 +208,7 @@ def pa_quality(pa_dir: str, infos: Sequence[dict], frame_ids: Optional[Sequence[
         path = osp.join(pa_dir, info['video_id'], f'{info["frame_index"]:05d}.png')
         if not osp.exists(path):
             continue
-        ann = read_a2d_mat(info['a2d_mat_path'])
-        gt = a2d_label_map(ann['masks'], ann['ids'])
+        gt = load_a2d_label_map(info['a2d_mat_path'])
         pa = load_label_png(path)
         if pa.shape != gt.shape:
             raise ValueError(f'PA {path} is {pa.shape}, its ground truth {info["a2d_mat_path"]} {gt.shape}')
@@ -269,21 +258,13 @@ def a2d_test_scores(predictions: Dict[str, List[tuple]], align: bool = True) -> 
     return _flat_scores(cm)
 
 
-def _test_dataset(cfg):
-    from mmengine.registry import DATASETS, DefaultScope
-    with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmseg')):
-        return DATASETS.build(copy.deepcopy(cfg.test_dataloader.dataset))
-
-
 # --------------------------------------------------------------------------------------------------- training
 def _version_cfg(cfg, work_dir: str, pa_dir: str, selection: Optional[str], criterion: str, resume: bool):
     """The segmenter config of one version: PA ``pa_dir`` (train and val), ``selection``, ``criterion`` for
     ``save_best`` and the early stopping, ``work_dir``, and mmengine's auto-resume."""
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
-    train = cfg.train_dataloader.dataset
-    while train.get('type') in ('RepeatDataset', 'ClassBalancedDataset'):
-        train = train.dataset
+    train = _unwrap(cfg.train_dataloader.dataset)
     train.pa_dir = pa_dir
     train.selection = selection
     cfg.val_dataloader.dataset.pa_dir = pa_dir
@@ -450,7 +431,7 @@ def evolve(cfg, work_dir: str, pa_v0: str, settings: dict, actor_model=None, sel
                     record['pa_quality_selected'] = pa_quality(pa_dir, infos, ids)
             if settings['test']:
                 model = model or _load_model(cfg, record['checkpoint'], device)
-                predictions = test_predictions(model, _test_dataset(cfg))
+                predictions = test_predictions(model, build_split_dataset(cfg, 'test'))
                 record['test'] = a2d_test_scores(predictions, align=False)
                 record['test_aligned'] = a2d_test_scores(predictions, align=True)
             record['done'].append('score')

@@ -20,7 +20,7 @@ from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS, A2D_PAIR_IDS, A2D_SEG_CLA
 
 __all__ = [
     'confusion_matrix', 'iou_from_confusion', 'miou', 'pixel_accuracy', 'mean_class_accuracy', 'mask_iou',
-    'image_mask_ious', 'instance_ap', 'average_best_overlap', 'a2d_scores', 'A2D_LABEL_TO_ACTOR',
+    'image_mask_ious', 'instance_ap', 'average_best_overlap', 'a2d_scores', 'flat_a2d_scores', 'A2D_LABEL_TO_ACTOR',
     'A2D_LABEL_TO_ACTION'
 ]
 
@@ -282,3 +282,9 @@ def a2d_scores(cm_pair: np.ndarray) -> Dict[str, Dict[str, object]]:
         actor=_scores(_merge_classes(cm_pair, A2D_LABEL_TO_ACTOR, len(A2D_ACTORS) + 1)),
         action=_scores(_merge_classes(cm_pair, A2D_LABEL_TO_ACTION, len(A2D_ACTIONS) + 1)),
         actor_action=_scores(cm_pair))
+
+
+def flat_a2d_scores(scores: Dict[str, Dict[str, object]]) -> Dict[str, float]:
+    """:func:`a2d_scores` as ``{level}_{mIoU|class_acc|global_acc}`` floats (A2DMetric's keys)."""
+    return {f'{level}_{name}': float(scores[level][name]) for level in ('actor', 'action', 'actor_action')
+            for name in ('mIoU', 'class_acc', 'global_acc')}

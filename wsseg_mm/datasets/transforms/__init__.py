@@ -5,9 +5,10 @@ from .loading import (
                       LoadSLDLabels,
                       LoadSuperpixels,
                       a2d_label_map,
+                      load_a2d_label_map,
                       rasterise_scribbles,
 )
 from .pseudo_instance import LoadPseudoInstanceMasks
 
 __all__ = ['PackWeakSegInputs', 'LoadScribbleAnnotation', 'LoadA2DAnnotation', 'rasterise_scribbles',
-           'a2d_label_map', 'LoadPseudoInstanceMasks', 'LoadSLDLabels', 'LoadSuperpixels']
+           'a2d_label_map', 'load_a2d_label_map', 'LoadPseudoInstanceMasks', 'LoadSLDLabels', 'LoadSuperpixels']

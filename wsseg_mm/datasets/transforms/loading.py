@@ -174,6 +174,18 @@ def a2d_label_map(masks: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return label
 
 
+def _annotation_labels(ann: dict, path: str) -> np.ndarray:
+    try:
+        return a2d_label_map(ann['masks'], ann['ids'])
+    except ValueError as err:
+        raise ValueError(f'{path}: {err}') from None
+
+
+def load_a2d_label_map(path: str) -> np.ndarray:
+    """(H, W) uint8 actor-action labels of an A2D ``.mat`` annotation (an invalid id raises naming the file)."""
+    return _annotation_labels(read_a2d_mat(path), path)
+
+
 @TRANSFORMS.register_module()
 class LoadA2DAnnotation(BaseTransform):
     """Read an A2D ``.mat`` annotation into ``gt_seg_map`` (labels of ``A2D_SEG_CLASSES``).
@@ -185,10 +197,7 @@ class LoadA2DAnnotation(BaseTransform):
     def transform(self, results: dict) -> dict:
         path = results['a2d_mat_path']
         ann = read_a2d_mat(path)
-        try:
-            results['gt_seg_map'] = a2d_label_map(ann['masks'], ann['ids'])
-        except ValueError as err:
-            raise ValueError(f'{path}: {err}') from None
+        results['gt_seg_map'] = _annotation_labels(ann, path)
         results['a2d_ids'] = ann['ids']
         results['gt_bboxes'] = ann['boxes']
         results.setdefault('seg_fields', []).append('gt_seg_map')

@@ -9,7 +9,7 @@ from mmengine.structures import BaseDataElement
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
-from wsseg_mm.functional.metrics import a2d_scores, confusion_matrix
+from wsseg_mm.functional.metrics import a2d_scores, confusion_matrix, flat_a2d_scores
 from wsseg_mm.metainfo import A2D_ACTIONS, A2D_ACTORS, A2D_SEG_CLASSES
 
 _LEVEL_CLASSES = dict(
@@ -60,12 +60,9 @@ class A2DMetric(BaseMetric):
     def compute_metrics(self, results: List[np.ndarray]) -> Dict[str, float]:
         """Scores of the summed confusion matrix, flattened to ``{level}_{score}`` keys."""
         scores = a2d_scores(np.sum(results, axis=0))
-        metrics: Dict[str, float] = {}
         for level, level_scores in scores.items():
-            for name in ('mIoU', 'class_acc', 'global_acc'):
-                metrics[f'{level}_{name}'] = float(level_scores[name])
             table = PrettyTable(field_names=[level, 'IoU'])
             for cls, iou in zip(_LEVEL_CLASSES[level], level_scores['per_class_iou']):
                 table.add_row([cls, f'{iou:.2f}'])
             print_log(f'\nper-class {level} IoU:\n' + table.get_string(), logger='current')
-        return metrics
+        return flat_a2d_scores(scores)
