@@ -27,7 +27,7 @@ def devkit(tmp_path_factory):
     other miniature images renamed 000005 / 000007)."""
     from wsseg_mm.toy import generate_real_miniature
     root = str(tmp_path_factory.mktemp('voc0712'))
-    generate_real_miniature(root, coco=False, a2d=False)
+    generate_real_miniature(root, coco=False, a2d=False, yto=False)
     devkit = osp.join(root, 'VOCdevkit')
     voc12 = osp.join(devkit, 'VOC2012')
     names = open(osp.join(voc12, 'ImageSets/Main/trainval.txt')).read().split()

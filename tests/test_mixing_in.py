@@ -29,7 +29,7 @@ def readme_example() -> str:
 def miniature(tmp_path_factory):
     from wsseg_mm.toy import generate_real_miniature
     root = str(tmp_path_factory.mktemp('mini'))
-    generate_real_miniature(root, coco=False, a2d=False)
+    generate_real_miniature(root, coco=False, a2d=False, yto=False)
     return osp.join(root, 'VOCdevkit', 'VOC2012')
 
 

@@ -84,7 +84,8 @@ def test_pa_quality_by_hand(tmp_path):
 
 
 class _FakeSegmenter(torch.nn.Module):
-    """test_step predicts the sample's stored 'pred' map (for predict_pa)."""
+    """test_step predicts the sample's stored 'pred' map (for predict_pa); its scores are 2 for that class, 1 for
+    the stored 'second' map's class, 0 elsewhere."""
 
     def __init__(self):
         super().__init__()
@@ -92,20 +93,29 @@ class _FakeSegmenter(torch.nn.Module):
 
     def test_step(self, data):
         sample = data['data_samples'][0]
-        sample.pred_sem_seg = PixelData(data=torch.from_numpy(sample.metainfo['pred'])[None])
+        pred = torch.from_numpy(sample.metainfo['pred'])
+        logits = 2.0 * torch.nn.functional.one_hot(pred, len(A2D_SEG_CLASSES)).permute(2, 0, 1)
+        if 'second' in sample.metainfo:
+            logits += torch.nn.functional.one_hot(torch.from_numpy(sample.metainfo['second']),
+                                                  len(A2D_SEG_CLASSES)).permute(2, 0, 1)
+        sample.pred_sem_seg = PixelData(data=pred[None])
+        sample.seg_logits = PixelData(data=logits.float())
         return [sample]
 
 
 class _FakeFrames:
     """PA frames of two videos: each sample carries a prediction and superpixels (4x4: two 4x2 superpixels)."""
 
-    def __init__(self, preds):
+    def __init__(self, preds, tags=None, second=None):
         from mmseg.structures import SegDataSample
         self.infos, self.samples = [], []
         superpixels = np.repeat([[0, 0, 1, 1]], 4, axis=0)
         for (video, frame), pred in preds.items():
-            self.infos.append(dict(video_id=video, frame_index=frame, frame_id=f'{video}/{frame:05d}'))
-            sample = SegDataSample(metainfo=dict(pred=pred))
+            labels = (tags or {}).get(video, sorted(set(np.unique(pred).tolist()) - {0}))
+            self.infos.append(dict(video_id=video, frame_index=frame, frame_id=f'{video}/{frame:05d}',
+                                   video_labels=labels))
+            extra = {} if second is None else dict(second=second[(video, frame)])
+            sample = SegDataSample(metainfo=dict(pred=pred, **extra))
             sample.gt_superpixels = PixelData(data=torch.from_numpy(superpixels)[None])
             self.samples.append(dict(inputs=torch.zeros(3, 4, 4), data_samples=sample))
 
@@ -143,6 +153,25 @@ def test_predict_pa_refines_with_superpixels_and_resumes(tmp_path):
     os.remove(osp.join(raw, 'b', '00002.png'))
     again = predict_pa(_FakeSegmenter(), frames, raw, ws2_evolve_settings(None, refine=False))
     assert (again['counts']['done'], again['counts']['skipped']) == (1, 1)
+
+
+def test_predict_pa_keeps_background_and_the_video_tags(tmp_path):
+    """tags_only (the default): the arg-max over background and the video's tags. Video 'a' is tagged
+    adult-walking: pixels predicted adult-running whose second score is adult-walking become adult-walking, those
+    whose second score is dog-running (also untagged) become background (0 beats the untagged classes)."""
+    pred = np.full((4, 4), ADULT_RUNNING)
+    second = np.full((4, 4), DOG_RUNNING)
+    second[:, :2] = ADULT_WALKING
+    frames = _FakeFrames({('a', 1): pred}, tags={'a': [ADULT_WALKING]}, second={('a', 1): second})
+    out = str(tmp_path / 'pa_v1')
+    predict_pa(_FakeSegmenter(), frames, out, ws2_evolve_settings(None, refine=False))
+    expected = np.zeros((4, 4), np.uint8)
+    expected[:, :2] = ADULT_WALKING
+    assert np.array_equal(load_label_png(osp.join(out, 'a', '00001.png')), expected)
+    # the paper's plain arg-max
+    plain = str(tmp_path / 'plain')
+    predict_pa(_FakeSegmenter(), frames, plain, ws2_evolve_settings(None, refine=False, tags_only=False))
+    assert np.array_equal(load_label_png(osp.join(plain, 'a', '00001.png')), pred.astype(np.uint8))
 
 
 def _run_evolve(tmp_path, monkeypatch, scores, **overrides):

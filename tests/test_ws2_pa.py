@@ -141,7 +141,7 @@ def test_interpolate_in_two_steps_is_trilinear():
 
 
 # ----------------------------------------------------------------------------------- tiny recognizers + toy A2D
-ACTOR_CONFIG = """_base_ = ['{repo}/configs/ws2/toy/tsn_r18-quarter-os8_30e_toy-actor.py']
+ACTOR_CONFIG = """_base_ = ['{repo}/configs/ws2/toy/tsn_r18-quarter-os8_60e_toy-actor.py']
 train_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(data_root='{root}'))
 val_dataloader = dict(num_workers=0, persistent_workers=False, dataset=dict(data_root='{root}'))
 test_dataloader = val_dataloader

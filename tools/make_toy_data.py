@@ -7,8 +7,8 @@
 
 The same arguments always give byte-identical files (see wsseg_mm/toy/). ``--layout real`` writes instead a
 miniature of the real datasets in their real layouts (VOCdevkit/VOC2012 with train/val/train_aug, SBD masks,
-ScribbleSup scribbles and MCG proposals; coco/; A2D/Release), on which every config for real data runs
-(tests/test_real_configs.py); the size options do not apply to it.
+ScribbleSup scribbles and MCG proposals; coco/; A2D/Release; YouTube-Objects), on which every config for real
+data runs (tests/test_real_configs.py); the size options do not apply to it.
 """
 import argparse
 import time
@@ -20,8 +20,9 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Generate the embedded toy benchmark')
     parser.add_argument('--out', default='data/toy', help='output root (VOCdevkit/ and A2D/ are written in it)')
     parser.add_argument('--layout', choices=['toy', 'real'], default='toy',
-                        help='toy: the toy benchmark; real: a miniature of VOC 2012 + SBD, COCO and A2D in their '
-                             'real layouts, names, sizes and classes (for wiring tests of the real configs)')
+                        help='toy: the toy benchmark; real: a miniature of VOC 2012 + SBD, COCO, A2D and '
+                             'YouTube-Objects in their real layouts, names, sizes and classes (for wiring tests of '
+                             'the real configs)')
     parser.add_argument('--seed', type=int, default=0, help='non-negative base seed')
     parser.add_argument('--size', type=int, default=128, help='side of the square images and frames')
     parser.add_argument('--num-train', type=int, default=400, help='train images')

@@ -53,6 +53,13 @@ A2D_SEG_CLASSES: Tuple[str, ...] = ('background', ) + A2D_PAIR_NAMES
 assert len(A2D_PAIR_IDS) == 43
 
 
+# YouTube-Objects (Prest et al., CVPR 2012; v1.0 + the segmentation ground truth of Jain & Grauman, ECCV 2014):
+# 10 object classes, one video-level tag per shot; the per-pixel label maps add background as label 0.
+YTO_CLASSES: Tuple[str, ...] = ('aeroplane', 'bird', 'boat', 'car', 'cat', 'cow', 'dog', 'horse', 'motorbike',
+                                'train')
+YTO_SEG_CLASSES: Tuple[str, ...] = ('background', ) + YTO_CLASSES
+
+
 def a2d_id_to_label(a2d_id: int) -> int:
     """A2D annotation id (actor * 10 + action) -> index in :data:`A2D_SEG_CLASSES`; raises on an invalid pair."""
     try:

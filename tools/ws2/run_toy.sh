@@ -16,7 +16,7 @@ PYTHON=${PYTHON:-.venv/bin/python}
 WORK=${WORK:-work_dirs/ws2_toy}
 RUNS=${RUNS:-baseline model-s ws2}
 SEED=${SEED:-0}
-ACTOR=configs/ws2/toy/tsn_r18-quarter-os8_30e_toy-actor.py
+ACTOR=configs/ws2/toy/tsn_r18-quarter-os8_60e_toy-actor.py
 ACTION=configs/ws2/toy/i3d_r18-w16_30e_toy-action.py
 SEGMENTER=configs/ws2/toy/deeplabv2_r18-quarter-os8_700it_toy-pa.py
 ROOT=data/toy_ws2/A2D/Release
@@ -29,7 +29,7 @@ if [ ! -f "$WORK/pretrain/done" ]; then
   touch "$WORK/pretrain/done"
 fi
 for role in actor action; do
-  config=$ACTOR; options=(model.backbone.backbone.init_cfg.checkpoint="last://$WORK/pretrain")
+  config=$ACTOR; options=(model.backbone.backbone.init_cfg.checkpoint="last://$WORK/pretrain" randomness.seed=0)
   [ $role = action ] && config=$ACTION && options=(randomness.seed=0)
   dir=$WORK/$role
   if [ ! -f "$dir/done" ]; then

@@ -22,6 +22,12 @@ SLIC superpixels, Alg. 2 (keep p if overlap(p, M_init) > alpha and |p| / |frame|
 labelled with the tagged pair maximising the mean of its normalised actor + action maps; 0 = background, the pairs
 are indices of :data:`~wsseg_mm.metainfo.A2D_SEG_CLASSES`.
 
+Actor maps only (``with_action=False``; WS^2 on YouTube-Objects, Table 5, whose shots have one class tag and no
+action): no action recognizer, ``M_init`` = the union of the tagged actors' Otsu masks, Alg. 2 as above, and each
+kept superpixel labelled with the tagged actor (class) maximising the mean of its normalised actor map; the labels
+are then the class index + 1 (:func:`tagged_actors`; 0 = background, 255 = ignore), e.g. 1..10 of
+:data:`~wsseg_mm.metainfo.YTO_SEG_CLASSES`, or 1..7 for the A2D actors.
+
 Over a dataset (:func:`generate_pa`): resumable and split over ranks (per video,
 :func:`~wsseg_mm.apis.common.run_per_image`), writing ``<out_dir>/<video_id>/<frame:05d>.png`` (what
 :class:`~wsseg_mm.datasets.A2DPseudoFrameDataset` reads) and ``<out_dir>/pa_stats/<video_id>.json``; rank 0 sums
@@ -89,10 +95,10 @@ from .common import (
 
 __all__ = [
     'WS2_PA_DEFAULTS', 'TEMPORAL_MODES', 'ws2_pa_settings', 'uniform_frames', 'plan_clips', 'VideoFrames',
-    'is_3d', 'recognizer_frame_maps', 'tagged_pairs', 'ws2_video_maps', 'pa_frame_labels', 'build_pa_dataset',
-    'check_ws2_recognizers', 'ws2_gradcams', 'generate_pa', 'pa_summary', 'write_pa_summary', 'WS2_SELECT_DEFAULTS',
-    'ws2_select_settings', 'video_region_patches', 'train_discriminator', 'discriminator_scores', 'actor_hits',
-    'build_select_dataset', 'select_pa'
+    'is_3d', 'recognizer_frame_maps', 'tagged_pairs', 'tagged_actors', 'ws2_video_maps', 'pa_frame_labels',
+    'build_pa_dataset', 'check_ws2_recognizers', 'ws2_gradcams', 'generate_pa', 'pa_summary', 'write_pa_summary',
+    'WS2_SELECT_DEFAULTS', 'ws2_select_settings', 'video_region_patches', 'train_discriminator',
+    'discriminator_scores', 'actor_hits', 'build_select_dataset', 'select_pa'
 ]
 
 TEMPORAL_MODES = ('slice', 'interpolate')
@@ -106,11 +112,13 @@ TEMPORAL_MODES = ('slice', 'interpolate')
 #   short_side: frames resized to this short side before the networks (None: as stored; maps come back at the
 #   frame's size either way); batch_size: frames (2D) or clips (3D) per forward pass (not recorded: it changes
 #   nothing but float rounding);
-#   n_segments / compactness: SLIC (P: 100, 10); alpha / beta / mode: Alg. 2 (0.5, 0.4, coverage).
+#   n_segments / compactness: SLIC (P: 100, 10); alpha / beta / mode: Alg. 2 (0.5, 0.4, coverage);
+#   with_action: M_init and the labels from the actor and action maps (A2D), or from the actor maps alone (False:
+#   no action recognizer; YouTube-Objects, labels = class index + 1).
 WS2_PA_DEFAULTS = dict(frames_per_video=20, temporal='slice', slice_offset=0, clip_len=None, frame_interval=None,
                        actor_target_layer=None, action_target_layer=None, short_side=None, batch_size=4,
                        n_segments=SLIC_SEGMENTS, compactness=SLIC_COMPACTNESS, alpha=REFINE_ALPHA, beta=REFINE_BETA,
-                       mode=REFINE_MODES[0])
+                       mode=REFINE_MODES[0], with_action=True)
 # which settings shape the Grad-CAM maps (manifest stage 'gradcam') and which the labels from them (stage 'pa')
 _GRADCAM_KEYS = ('frames_per_video', 'temporal', 'slice_offset', 'clip_len', 'frame_interval', 'actor_target_layer',
                  'action_target_layer', 'short_side')
@@ -142,6 +150,8 @@ def ws2_pa_settings(cfg=None, **overrides) -> dict:
         raise ValueError(f'ws2_pa.temporal must be one of {TEMPORAL_MODES}, got {settings["temporal"]!r}')
     if settings['mode'] not in REFINE_MODES:
         raise ValueError(f'ws2_pa.mode must be one of {REFINE_MODES}, got {settings["mode"]!r}')
+    if not isinstance(settings['with_action'], bool):
+        raise ValueError(f'ws2_pa.with_action must be True or False, got {settings["with_action"]!r}')
     for key in ('frames_per_video', 'batch_size', 'n_segments', 'clip_len', 'frame_interval', 'short_side'):
         value = settings[key]
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -388,13 +398,23 @@ def tagged_pairs(actors: Sequence[int], actions: Sequence[int], a2d_ids: Sequenc
     return pairs
 
 
-def ws2_video_maps(actor_cam: RecognizerGradCAM, action_cam: RecognizerGradCAM, frames, actors: Sequence[int],
-                   actions: Sequence[int], indices: Sequence[int], settings: dict) -> dict:
+def tagged_actors(actors: Sequence[int]) -> List[Tuple[int, None, int]]:
+    """The tagged classes of a video when there are no actions (``with_action=False``), in the shape of
+    :func:`tagged_pairs`: ``(actor map index, None, class)`` with class = the 0-based class index + 1 (0 is
+    background), e.g. ``[3]`` (YouTube-Objects' car) -> ``[(0, None, 4)]``."""
+    if not len(actors):
+        raise ValueError('a video needs at least one tagged class, got none')
+    return [(i, None, int(actor) + 1) for i, actor in enumerate(actors)]
+
+
+def ws2_video_maps(actor_cam: RecognizerGradCAM, action_cam: Optional[RecognizerGradCAM], frames,
+                   actors: Sequence[int], actions: Sequence[int], indices: Sequence[int], settings: dict) -> dict:
     """Actor and action Grad-CAM maps of the annotated frames of one video (full frames).
 
     Args:
         actor_cam: :class:`RecognizerGradCAM` of the 2D actor recognizer (classes ``A2D_ACTORS``).
-        action_cam: :class:`RecognizerGradCAM` of the 3D action recognizer (classes ``A2D_ACTIONS``).
+        action_cam: :class:`RecognizerGradCAM` of the 3D action recognizer (classes ``A2D_ACTIONS``); None: actor
+            maps only (``with_action=False``: ``actions`` must be empty, B = 0).
         frames: the video's frames (``frames[i]`` (H, W, 3) uint8 RGB, 0-based; e.g. :class:`VideoFrames`).
         actors: A tagged actor classes; actions: B tagged action classes.
         indices: F 0-based annotated frames (e.g. :func:`uniform_frames`).
@@ -404,6 +424,13 @@ def ws2_video_maps(actor_cam: RecognizerGradCAM, action_cam: RecognizerGradCAM, 
         dict: ``actor_maps`` (F, A, H, W) and ``action_maps`` (F, B, H, W) float32 numpy arrays in [0, 1], each map
         divided by its maximum (an all-zero map stays zero); ``clips``: the action clips (:func:`plan_clips`).
     """
+    if action_cam is None:
+        if not len(actors) or len(actions):
+            raise ValueError(f'actor maps only (no action recognizer): a video needs at least one tagged actor and '
+                             f'no action, got {list(actors)} / {list(actions)}')
+        actor = recognizer_frame_maps(actor_cam, frames, indices, list(actors), settings)
+        maps = actor['maps'].numpy()
+        return dict(actor_maps=maps, action_maps=np.zeros((maps.shape[0], 0, *maps.shape[2:]), maps.dtype), clips=[])
     if not len(actors) or not len(actions):
         raise ValueError(f'a video needs at least one tagged actor and one tagged action, got {list(actors)} / '
                          f'{list(actions)}')
@@ -419,8 +446,11 @@ def pa_frame_labels(frame: np.ndarray, actor_maps: np.ndarray, action_maps: np.n
 
     Args:
         frame: (H, W, 3) uint8 RGB frame (for SLIC).
-        actor_maps: (A, H, W) Grad-CAM maps of the tagged actors; action_maps: (B, H, W) of the tagged actions.
-        pairs: K tagged pairs ``(actor map index, action map index, class)`` (:func:`tagged_pairs`).
+        actor_maps: (A, H, W) Grad-CAM maps of the tagged actors; action_maps: (B, H, W) of the tagged actions;
+            B = 0: actor maps only (``with_action=False``): M_init is the actors' union and each kept superpixel
+            takes the tagged actor maximising the mean of its normalised actor map.
+        pairs: K tagged pairs ``(actor map index, action map index, class)`` (:func:`tagged_pairs`; with B = 0
+            the action index is not read, :func:`tagged_actors`).
         settings: :func:`ws2_pa_settings` (``n_segments``, ``compactness``, ``alpha``, ``beta``, ``mode``).
 
     Returns:
@@ -441,8 +471,12 @@ def pa_frame_labels(frame: np.ndarray, actor_maps: np.ndarray, action_maps: np.n
     init = masks['actor'].any(axis=0) | masks['action'].any(axis=0)
     superpixels = slic_superpixels(frame, settings['n_segments'], settings['compactness'])
     keep, _ = keep_superpixels(superpixels, init, settings['alpha'], settings['beta'], settings['mode'])
-    labels = assign_pairs(superpixels, keep, actor_maps, action_maps, [(a, b) for a, b, _ in pairs],
-                          [c for _, _, c in pairs])
+    if len(action_maps):
+        labels = assign_pairs(superpixels, keep, actor_maps, action_maps, [(a, b) for a, b, _ in pairs],
+                              [c for _, _, c in pairs])
+    else:  # actor maps only: an all-zero action map adds nothing to any pair's score
+        labels = assign_pairs(superpixels, keep, actor_maps, np.zeros((1, *size)), [(a, 0) for a, _, _ in pairs],
+                              [c for _, _, c in pairs])
     return dict(labels=labels.astype(np.uint8), actor_masks=masks['actor'], action_masks=masks['action'],
                 constant_actor_maps=int(constants['actor']), constant_action_maps=int(constants['action']),
                 init=init, superpixels=superpixels, keep=keep, refined=keep[superpixels])
@@ -452,26 +486,37 @@ def pa_frame_labels(frame: np.ndarray, actor_maps: np.ndarray, action_maps: np.n
 def build_pa_dataset(cfg, split: str = 'train', video_list=None):
     """The videos to annotate: the config's training ``A2DVideoDataset`` (its ``data_root``, ``frame_dir``,
     ``filename_tmpl``) with every video of ``split`` (``label_type='both'``, no ``single_label``, no pipeline: the
-    frames are read whole), restricted to ``video_list`` if given."""
+    frames are read whole), restricted to ``video_list`` if given; or its ``YouTubeObjectsVideoDataset`` (its
+    ``data_root``, ``frames_dir``, ``masks_dir``) with every shot of ``split`` (``'train'``, ``'test'``, ``'all'``;
+    one class tag per shot, no actions: ``with_action=False``)."""
     from mmengine.registry import DefaultScope
 
-    from wsseg_mm.datasets import A2DVideoDataset
+    from wsseg_mm.datasets import A2DVideoDataset, YouTubeObjectsVideoDataset
     dataset_cfg = dict(cfg.train_dataloader.dataset)
     while dataset_cfg.get('type') in ('RepeatDataset', 'ClassBalancedDataset'):
         dataset_cfg = dict(dataset_cfg['dataset'])
-    if str(dataset_cfg.get('type', '')).split('.')[-1] != 'A2DVideoDataset':
+    kind = str(dataset_cfg.get('type', '')).split('.')[-1]
+    if kind == 'YouTubeObjectsVideoDataset':
+        kept = {k: dataset_cfg[k] for k in ('data_root', 'frames_dir', 'masks_dir') if k in dataset_cfg}
+        with DefaultScope.overwrite_default_scope('mmaction'):
+            return YouTubeObjectsVideoDataset(pipeline=[], split=split, video_list=video_list, **kept)
+    if kind != 'A2DVideoDataset':
         raise ValueError(f'WS^2 PA: train_dataloader.dataset of the config is a {dataset_cfg.get("type")}, not an '
-                         'A2DVideoDataset: give the action (or actor) recognizer\'s WS^2 config')
+                         'A2DVideoDataset (or YouTubeObjectsVideoDataset): give the action (or actor) recognizer\'s '
+                         'WS^2 config')
     kept = {k: dataset_cfg[k] for k in ('data_root', 'frame_dir', 'filename_tmpl') if k in dataset_cfg}
     with DefaultScope.overwrite_default_scope('mmaction'):
         return A2DVideoDataset(pipeline=[], split=split, label_type='both', video_list=video_list, **kept)
 
 
-def check_ws2_recognizers(actor_model, action_model) -> None:
-    """The actor recognizer must score the 7 A2D actors with 2D inputs, the action recognizer the 9 actions with
-    3D clips; otherwise a ``ValueError`` names the config key to fix."""
-    for role, model, classes, want_3d in (('actor', actor_model, A2D_ACTORS, False),
+def check_ws2_recognizers(actor_model, action_model, actor_classes: Sequence[str] = A2D_ACTORS) -> None:
+    """The actor recognizer must score the ``actor_classes`` (the 7 A2D actors; YouTube-Objects: its 10 classes)
+    with 2D inputs, the action recognizer (None: none, ``with_action=False``) the 9 actions with 3D clips;
+    otherwise a ``ValueError`` names the config key to fix."""
+    for role, model, classes, want_3d in (('actor', actor_model, tuple(actor_classes), False),
                                           ('action', action_model, A2D_ACTIONS, True)):
+        if model is None and role == 'action':
+            continue
         shape = getattr(getattr(model, 'data_preprocessor', None), 'format_shape', 'NCHW')
         if (shape != 'NCHW') != want_3d:
             raise ValueError(f'WS^2 PA: the {role} recognizer takes {shape} inputs; the {role} recognizer must be '
@@ -480,15 +525,18 @@ def check_ws2_recognizers(actor_model, action_model) -> None:
         head = getattr(model, 'cls_head', None)
         num = getattr(head, 'num_classes', None)
         if num != len(classes):
-            raise ValueError(f'WS^2 PA: the {role} recognizer scores {num} classes, A2D has {len(classes)} '
+            raise ValueError(f'WS^2 PA: the {role} recognizer scores {num} classes, the videos have {len(classes)} '
                              f'{role}s ({", ".join(classes)}): set model.cls_head.num_classes = {len(classes)} in its '
                              'config (and give a checkpoint trained with it)')
 
 
-def ws2_gradcams(actor_model, action_model, settings: dict) -> Tuple[RecognizerGradCAM, RecognizerGradCAM]:
-    """The Grad-CAM wrappers of the two Stage-1 recognizers at the layers of ``settings`` (:func:`ws2_pa_settings`)."""
+def ws2_gradcams(actor_model, action_model,
+                 settings: dict) -> Tuple[RecognizerGradCAM, Optional[RecognizerGradCAM]]:
+    """The Grad-CAM wrappers of the two Stage-1 recognizers at the layers of ``settings`` (:func:`ws2_pa_settings`);
+    no action recognizer (None): None."""
     return (RecognizerGradCAM(actor_model, target_layer=settings['actor_target_layer']),
-            RecognizerGradCAM(action_model, target_layer=settings['action_target_layer']))
+            None if action_model is None else RecognizerGradCAM(action_model,
+                                                                target_layer=settings['action_target_layer']))
 
 
 def _model_settings(model, target_layer) -> dict:
@@ -504,9 +552,12 @@ def generate_pa(actor_model, action_model, dataset, out_dir: str, settings: dict
     writes ``<out_dir>/summary.json``.
 
     Args:
-        actor_model, action_model: trained mmaction ``Recognizer2D`` (actors) and ``Recognizer3D`` (actions).
-        dataset: the videos (data infos with ``video_id``, ``frame_dir``, ``total_frames``, ``actor_labels``,
-            ``action_labels``, ``a2d_ids``).
+        actor_model, action_model: trained mmaction ``Recognizer2D`` (actors) and ``Recognizer3D`` (actions);
+            with ``settings['with_action']`` False, no action model (None): PA from the actor maps alone, labels =
+            class index + 1 (:func:`tagged_actors`).
+        dataset: the videos (data infos with ``video_id``, ``frame_dir``, ``total_frames``, ``actor_labels``, and
+            unless ``with_action`` is False ``action_labels``, ``a2d_ids``); its ``metainfo['actors']`` (default
+            ``A2D_ACTORS``) are the actor recognizer's classes.
         out_dir: the PA folder.
         settings: :func:`ws2_pa_settings`.
         overwrite: delete the folder's PAs and start over.
@@ -517,21 +568,32 @@ def generate_pa(actor_model, action_model, dataset, out_dir: str, settings: dict
         runs with other videos or ``limit``; as ``summary.json``) and this rank's counts
         (:func:`~wsseg_mm.apis.common.run_per_image`).
     """
-    check_ws2_recognizers(actor_model, action_model)
-    _require_clips(settings)
+    with_action = settings.get('with_action', True)
+    if with_action == (action_model is None):
+        raise ValueError('WS^2 PA: ' + ('ws2_pa.with_action is True but no action recognizer was given: give its '
+                                        'config and checkpoint, or set ws2_pa.with_action=False (actor maps only)'
+                                        if with_action else 'ws2_pa.with_action is False (actor maps only) but an '
+                                        'action recognizer was given: leave it out, or set ws2_pa.with_action=True'))
+    check_ws2_recognizers(actor_model, action_model, getattr(dataset, 'metainfo', {}).get('actors', A2D_ACTORS))
+    if with_action:
+        _require_clips(settings)
     infos = {}
     for i in range(len(dataset) if limit is None else min(limit, len(dataset))):
         info = dataset.get_data_info(i)
+        if with_action and 'action_labels' not in info:
+            raise ValueError(f'WS^2 PA: the videos of {type(dataset).__name__} have no action tags (video '
+                             f'{info["video_id"]}): set ws2_pa.with_action=False (actor maps only)')
         infos[info['video_id']] = info
     gradcam = dict({k: settings[k] for k in _GRADCAM_KEYS}, actor=_model_settings(actor_model,
                                                                                   settings['actor_target_layer']),
-                   action=_model_settings(action_model, settings['action_target_layer']),
+                   action=None if action_model is None else _model_settings(action_model,
+                                                                            settings['action_target_layer']),
                    data_root=getattr(dataset, 'data_root', None), frame_dir=getattr(dataset, 'frame_dir', None))
     stages = [Stage('gradcam', gradcam), Stage('pa', {k: settings[k] for k in _PA_KEYS},
                                                 ('*/[0-9]*.png', 'pa_stats/*.json', 'summary.json'), redo=True)]
     prepare_outputs(out_dir, 'ws2_pa', stages, overwrite,
                     info=dict(actor_checkpoint=checkpoint_info(actor_model),
-                              action_checkpoint=checkpoint_info(action_model)))
+                              action_checkpoint=None if action_model is None else checkpoint_info(action_model)))
     actor_cam, action_cam = ws2_gradcams(actor_model, action_model, settings)
 
     def frames_of(video_id: str) -> List[int]:
@@ -551,9 +613,13 @@ def generate_pa(actor_model, action_model, dataset, out_dir: str, settings: dict
         info = infos[video_id]
         frames = VideoFrames.of(info)
         indices = frames_of(video_id)
-        maps = ws2_video_maps(actor_cam, action_cam, frames, info['actor_labels'], info['action_labels'], indices,
-                              settings)
-        pairs = tagged_pairs(info['actor_labels'], info['action_labels'], info['a2d_ids'])
+        if with_action:
+            maps = ws2_video_maps(actor_cam, action_cam, frames, info['actor_labels'], info['action_labels'],
+                                  indices, settings)
+            pairs = tagged_pairs(info['actor_labels'], info['action_labels'], info['a2d_ids'])
+        else:
+            maps = ws2_video_maps(actor_cam, None, frames, info['actor_labels'], [], indices, settings)
+            pairs = tagged_actors(info['actor_labels'])
         stats = dict(frames=[], empty=[], foreground=[], constant_actor_maps=0, constant_action_maps=0,
                      clips=len(maps['clips']))
         for n, index in enumerate(indices):

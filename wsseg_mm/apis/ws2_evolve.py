@@ -58,10 +58,13 @@ CRITERIA = ('RIC', 'mIoU_PA')
 #   'mIoU_PA': Table 1's baseline and Model-S); select: train on the selected PA frames (Sec. 3.2) or on all;
 #   max_versions: models v0 .. v(max_versions - 1) (paper: v0-v3); min_delta: the versions stop when the best
 #   criterion gains less (points; P: 0.1, as the early stopping of one training);
+#   tags_only: PA.v(i+1) takes only background and the video's tags (its weak label), the arg-max over those
+#   classes' scores (P: True; the paper is silent. Without it the toy's models spread their errors into classes
+#   the video does not show, and every later version learns them);
 #   refine: PA.v(i+1) = Alg. 2 of the prediction (P: True) with alpha / beta / mode (0.5, 0.4, coverage);
 #   test: score every version's best model on the segmenter config's test frames (A2DMetric, with and without
 #   action alignment); quality: score every PA version against the ground truth where there is one (diagnostic).
-WS2_EVOLVE_DEFAULTS = dict(criterion='RIC', select=True, max_versions=4, min_delta=0.1, refine=True,
+WS2_EVOLVE_DEFAULTS = dict(criterion='RIC', select=True, max_versions=4, min_delta=0.1, tags_only=True, refine=True,
                            alpha=REFINE_ALPHA, beta=REFINE_BETA, mode=REFINE_MODES[0], test=True, quality=True)
 STATE_FILE = 'ws2_state.json'
 
@@ -119,15 +122,21 @@ def pa_frames_dataset(cfg, pa_dir: str, video_list=None, with_superpixels: bool 
 
 
 @torch.no_grad()
-def segmenter_frame(model, sample: dict) -> np.ndarray:
-    """The segmenter's (H, W) int64 arg-max prediction of one packed sample, at the frame's original size."""
+def segmenter_frame(model, sample: dict, classes: Optional[Sequence[int]] = None) -> np.ndarray:
+    """The segmenter's (H, W) int64 arg-max prediction of one packed sample, at the frame's original size; with
+    ``classes``, the arg-max over background (0) and those classes' scores only."""
     training = model.training
     model.eval()
     try:
         out = model.test_step(dict(inputs=[sample['inputs']], data_samples=[sample['data_samples']]))[0]
     finally:
         model.train(training)
-    return out.pred_sem_seg.data[0].cpu().numpy().astype(np.int64)
+    if classes is None:
+        return out.pred_sem_seg.data[0].cpu().numpy().astype(np.int64)
+    logits = out.seg_logits.data
+    allowed = torch.zeros(len(logits), dtype=torch.bool, device=logits.device)
+    allowed[[0, *classes]] = True
+    return logits.masked_fill(~allowed[:, None, None], float('-inf')).argmax(0).cpu().numpy().astype(np.int64)
 
 
 def _superpixels_of(sample: dict) -> np.ndarray:
@@ -140,9 +149,10 @@ def _superpixels_of(sample: dict) -> np.ndarray:
 def predict_pa(model, dataset, out_dir: str, settings: dict, overwrite: bool = False,
                source: Optional[dict] = None) -> dict:
     """PA.v(i+1): the segmenter's prediction of every frame of ``dataset`` (:func:`pa_frames_dataset` of PA.vi),
-    refined by Alg. 2 with the frame's superpixels when ``settings['refine']``, written as
-    ``<out_dir>/<video_id>/<frame:05d>.png``; resumable per video and split over ranks, with a ``manifest.json``
-    (another model or setting is refused unless ``overwrite``). Rank 0 writes ``<out_dir>/summary.json``.
+    over background and the video's tags (``video_labels``) when ``settings['tags_only']``, refined by Alg. 2
+    with the frame's superpixels when ``settings['refine']``, written as ``<out_dir>/<video_id>/<frame:05d>.png``;
+    resumable per video and split over ranks, with a ``manifest.json`` (another model or setting is refused unless
+    ``overwrite``). Rank 0 writes ``<out_dir>/summary.json``.
 
     Returns:
         ``dict(summary=..., counts=...)``: frames, empty PAs (no foreground), the mean foreground share; this
@@ -152,7 +162,7 @@ def predict_pa(model, dataset, out_dir: str, settings: dict, overwrite: bool = F
     videos: Dict[str, List[int]] = OrderedDict()
     for index, info in enumerate(infos):
         videos.setdefault(info['video_id'], []).append(index)
-    keys = ('refine', 'alpha', 'beta', 'mode')
+    keys = ('tags_only', 'refine', 'alpha', 'beta', 'mode')
     stages = [Stage('predict', dict({k: settings[k] for k in keys}, model=model_fingerprint(model),
                                     source=source or {}), ('*/[0-9]*.png', 'pa_stats/*.json', 'summary.json'))]
     prepare_outputs(out_dir, 'ws2_predict_pa', stages, overwrite)
@@ -168,7 +178,7 @@ def predict_pa(model, dataset, out_dir: str, settings: dict, overwrite: bool = F
         stats = dict(frames=[], empty=[], foreground=[])
         for index in videos[video_id]:
             sample = dataset[index]
-            pred = segmenter_frame(model, sample)
+            pred = segmenter_frame(model, sample, infos[index]['video_labels'] if settings['tags_only'] else None)
             if settings['refine']:
                 pred = refine_with_superpixels(_superpixels_of(sample), pred, settings['alpha'], settings['beta'],
                                                settings['mode'])
@@ -293,7 +303,8 @@ def train_segmenter(cfg, work_dir: str, pa_dir: str, selection: Optional[str], c
     runner = Runner.from_cfg(_version_cfg(cfg, work_dir, pa_dir, selection, criterion, resume))
     runner.train()
     hook = next(h for h in runner.hooks if isinstance(h, CheckpointHook))
-    best = getattr(hook, 'best_ckpt_path', None)
+    # only rank 0's hook saves (and knows) the best checkpoint
+    best = _on_rank0(lambda: getattr(hook, 'best_ckpt_path', None))
     if not best or not osp.exists(best):
         raise RuntimeError(f'WS^2: training in {work_dir} left no best-{criterion} checkpoint: does the val loop '
                            f'run (val_interval) and report {criterion} (RICMetric)?')

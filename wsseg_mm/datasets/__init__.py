@@ -8,7 +8,10 @@ from .pseudo_coco import PseudoCocoDataset
 from .voc_box import WeakVOCDataset
 from .voc_image_label import VOCImageLabelDataset
 from .voc_scribble import VOCScribbleDataset
+from .youtube_objects_frame import YouTubeObjectsFrameDataset
+from .youtube_objects_video import YouTubeObjectsVideoDataset
 
 __all__ = ['VOCImageLabelDataset', 'VOCScribbleDataset', 'WeakVOCDataset', 'A2DVideoDataset', 'A2DFrameDataset',
            'PseudoCocoDataset', 'ContextScribbleDataset',
-           'A2DPseudoFrameDataset', 'a2d_frame_id', 'select_videos']
+           'A2DPseudoFrameDataset', 'a2d_frame_id', 'select_videos',
+           'YouTubeObjectsVideoDataset', 'YouTubeObjectsFrameDataset']

@@ -8,10 +8,10 @@ from mmseg.datasets import BaseSegDataset
 from mmseg.registry import DATASETS
 
 from wsseg_mm.fileio.annotations import read_image_list, scan_a2d
-from wsseg_mm.metainfo import A2D_SEG_CLASSES, VOC_PALETTE
+from wsseg_mm.metainfo import A2D_SEG_CLASSES, VOC_PALETTE, a2d_id_to_label
 
 from .a2d_frame import a2d_frame_id
-from .a2d_video import VideoList, select_videos
+from .a2d_video import VideoList, select_videos, video_a2d_ids
 
 
 @DATASETS.register_module()
@@ -26,7 +26,8 @@ class A2DPseudoFrameDataset(BaseSegDataset):
     frames). Each data info has ``img_path``, ``seg_map_path``, ``video_id``, ``frame_index`` (1-based),
     ``frame_id`` (``'<video_id>/<frame:05d>'``, the key of :class:`LoadSuperpixels`' cache) and
     ``a2d_mat_path``: the frame's ground truth ``.mat`` or None (scoring a PA against the ground truth is a
-    diagnostic only).
+    diagnostic only), and ``video_labels``: the video's tags (its weak label, the union of the actor-action
+    pairs of its annotated frames) as sorted indices of ``A2D_SEG_CLASSES``.
 
     Args:
         pa_dir (str): the PA version's folder, relative to ``data_root`` unless absolute.
@@ -73,6 +74,7 @@ class A2DPseudoFrameDataset(BaseSegDataset):
             if not osp.isdir(label_dir):
                 continue
             annotated = dict(video['annotations'])
+            tags = sorted(a2d_id_to_label(i) for i in video_a2d_ids(video))
             frames = sorted(int(f[:-4]) for f in os.listdir(label_dir) if f.endswith('.png') and f[:-4].isdigit())
             for frame in frames:
                 frame_id = a2d_frame_id(video['video_id'], frame)
@@ -86,7 +88,8 @@ class A2DPseudoFrameDataset(BaseSegDataset):
                                             'img_suffix)')
                 data_list.append(dict(img_path=img_path, seg_map_path=osp.join(label_dir, f'{frame:05d}.png'),
                                       video_id=video['video_id'], frame_index=frame, frame_id=frame_id,
-                                      a2d_mat_path=annotated.get(frame), label_map=self.label_map,
+                                      a2d_mat_path=annotated.get(frame), video_labels=tags,
+                                      label_map=self.label_map,
                                       reduce_zero_label=False, seg_fields=[]))
         if selected is not None and selected - listed:
             missing = sorted(selected - listed)

@@ -52,6 +52,12 @@ def select_videos(videos: List[dict], video_list: VideoList, data_root: str = ''
     return [v for v in videos if v['video_id'] in keep]
 
 
+def video_a2d_ids(video: dict) -> List[int]:
+    """A video's tags: the sorted A2D ids (actor * 10 + action) over the ``.mat`` files of its annotated frames
+    (``video['annotations']``, ``(frame, path)`` pairs of :func:`~wsseg_mm.fileio.annotations.scan_a2d`)."""
+    return sorted({int(i) for _, path in video['annotations'] for i in read_a2d_mat(path)['ids']})
+
+
 @DATASETS.register_module()
 class A2DVideoDataset(BaseActionDataset):
     """A2D clips as extracted frames with video-level labels, for weakly supervised training (WS^2).
@@ -106,7 +112,7 @@ class A2DVideoDataset(BaseActionDataset):
         videos = select_videos(scan_a2d(self.data_root, self.split, frame_dir=self.frame_dir), self.video_list,
                                self.data_root)
         for video in videos:
-            ids = sorted({int(i) for _, path in video['annotations'] for i in read_a2d_mat(path)['ids']})
+            ids = video_a2d_ids(video)
             if not ids:
                 self.num_skipped += 1
                 continue

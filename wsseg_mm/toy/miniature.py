@@ -23,6 +23,7 @@ from PIL import Image
 
 from wsseg_mm.metainfo import VOC_CLASSES, a2d_id_to_label
 
+from .miniature_yto import generate_yto_miniature
 from .scenes import mask_bbox, render_toy_image
 from .scribbles import sample_scribbles
 from .videos import VIDEO_ACTIONS, render_toy_video
@@ -389,7 +390,7 @@ def generate_a2d_miniature(out_dir: str, seed: int = 0) -> dict:
 
 
 def generate_real_miniature(out_dir: str, seed: int = 0, voc: bool = True, coco: bool = True,
-                            a2d: bool = True) -> dict:
+                            a2d: bool = True, yto: bool = True) -> dict:
     """Write the miniature of the real datasets under ``out_dir`` (deterministic in ``seed``):
 
     * ``VOCdevkit/VOC2012/``: ``JPEGImages``, ``Annotations`` (VOC XML, the 20 VOC classes, 1-based boxes) and
@@ -400,7 +401,9 @@ def generate_real_miniature(out_dir: str, seed: int = 0, voc: bool = True, coco:
     * ``VOCdevkit/VOC2010/``: PASCAL-Context (6 train, 4 val images), see :func:`generate_context_miniature`;
     * ``coco/``: ``train2017`` (4) and ``val2017`` (3) images, ``annotations/instances_{train,val}2017.json``;
     * ``A2D/Release/``: ``videoset.csv``, 4 clips (3 train, 1 test) of 12 frames, 320 px high, in
-      ``pngs320H/<vid>/%05d.png``, and their annotated frames in ``Annotations/mat/<vid>/%05d.mat`` (v7.3).
+      ``pngs320H/<vid>/%05d.png``, and their annotated frames in ``Annotations/mat/<vid>/%05d.mat`` (v7.3);
+    * ``YouTube-Objects/``: ``v1`` frames of 11 shots and ``youtube_masks`` of the 3 test shots, see
+      :func:`~wsseg_mm.toy.miniature_yto.generate_yto_miniature`.
 
     Returns:
         dict of counts plus ``out_dir`` and ``seed``.
@@ -415,4 +418,6 @@ def generate_real_miniature(out_dir: str, seed: int = 0, voc: bool = True, coco:
         summary.update(generate_coco_miniature(out_dir, seed))
     if a2d:
         summary.update(generate_a2d_miniature(out_dir, seed))
+    if yto:
+        summary.update(generate_yto_miniature(out_dir, seed))
     return summary

@@ -64,7 +64,9 @@ def _fit_track(rng: np.random.Generator, offsets: np.ndarray, size: int, margin:
     random position where they do."""
     span = float((offsets.max(0) - offsets.min(0)).max())
     offsets = offsets * min(1.0, (size - 2 * margin) / max(span, 1e-6))
-    return rng.uniform(margin - offsets.min(0), size - margin - offsets.max(0)) + offsets
+    low = margin - offsets.min(0)
+    # a shrunk track spans exactly size - 2 * margin: keep float rounding from making high < low
+    return rng.uniform(low, np.maximum(low, size - margin - offsets.max(0))) + offsets
 
 
 def _actor_track(rng: np.random.Generator, actor: str, action: str, size: int, num_frames: int) -> List[ToyShape]:

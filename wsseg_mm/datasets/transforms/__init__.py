@@ -1,3 +1,4 @@
+from .binary_mask import LoadBinaryMaskAnnotation
 from .formatting import PackWeakSegInputs
 from .loading import (
                       LoadA2DAnnotation,
@@ -11,4 +12,5 @@ from .loading import (
 from .pseudo_instance import LoadPseudoInstanceMasks
 
 __all__ = ['PackWeakSegInputs', 'LoadScribbleAnnotation', 'LoadA2DAnnotation', 'rasterise_scribbles',
-           'a2d_label_map', 'load_a2d_label_map', 'LoadPseudoInstanceMasks', 'LoadSLDLabels', 'LoadSuperpixels']
+           'a2d_label_map', 'load_a2d_label_map', 'LoadPseudoInstanceMasks', 'LoadSLDLabels', 'LoadSuperpixels',
+           'LoadBinaryMaskAnnotation']
