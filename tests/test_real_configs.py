@@ -328,7 +328,9 @@ def test_every_real_config_runs_here():
         real.update(f'{rel}/{f}' for f in files if f.endswith('.py'))
     # WS^2's run in tests/test_real_configs_ws2.py, on a miniature (seed 1) whose A2D test clip shows one actor
     from test_real_configs_ws2 import REAL_CONFIGS as WS2
-    covered = set(IRNET.values()) | set(BBAM.values()) | set(PSI.values()) | set(WS2)
+    # and YouTube-Objects' in tests/test_youtube_objects.py, on its miniature
+    from test_youtube_objects import YTO_ACTOR
+    covered = set(IRNET.values()) | set(BBAM.values()) | set(PSI.values()) | set(WS2) | {YTO_ACTOR}
     assert not real - covered, f'configs for real data that tests/test_real_configs.py does not run: {real - covered}'
     assert not covered - real, f'configs run here that no longer exist: {covered - real}'
 
