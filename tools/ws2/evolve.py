@@ -9,12 +9,13 @@ Version i: the PA.vi frames the selection keeps (``select_v{i}.txt``: D on cut-a
 classifier; ``--no-select`` trains on all), the segmenter trained on them from its config's initial weights with
 ``tools/train.py``'s machinery (``model_v{i}/``: best checkpoint by the criterion on the val videos' PA.vi frames,
 early stopping), its scores (val RIC / mIoU_PA / RII; the PA's mIoU against the ground truth where there is one,
-a diagnostic; the test frames' A2D scores with and without action alignment), then PA.v(i+1) predicted by the best
-checkpoint and refined by Alg. 2 (``pa_v{i+1}/``). The versions stop when the best criterion gains less than
-``--min-delta`` or after ``--max-versions``. Everything is recorded in ``WORK_DIR/ws2_state.json`` (printed at the
-end); a killed run resumes when started again with the same arguments (an interrupted training from its last
-checkpoint). Settings: the segmenter config's ``ws2_evolve`` / ``ws2_select`` dicts over the defaults, then these
-options. ``--launcher pytorch`` trains and predicts in N processes (the selection runs on rank 0).
+a diagnostic; the test frames' A2D scores with and without action alignment, or on YouTube-Objects the masked test
+frames' object mIoU of Table 5), then PA.v(i+1) predicted by the best checkpoint and refined by Alg. 2
+(``pa_v{i+1}/``). The versions stop when the best criterion gains less than ``--min-delta`` or after
+``--max-versions``. Everything is recorded in ``WORK_DIR/ws2_state.json`` (printed at the end); a killed run
+resumes when started again with the same arguments (an interrupted training from its last checkpoint). Settings:
+the segmenter config's ``ws2_evolve`` / ``ws2_select`` dicts over the defaults, then these options.
+``--launcher pytorch`` trains and predicts in N processes (the selection runs on rank 0).
 """
 import argparse
 import json

@@ -6,15 +6,15 @@
 #   baseline: every PA frame, best checkpoint and versions by mIoU_PA (Table 1's Baseline; Table 2's mIoU_PA-full)
 #   model-s:  the selected frames, by mIoU_PA (Table 1's Model-S)
 #   ws2:      the selected frames, by RIC (WS^2; Table 2's RIC-select, Table 3's model.v0-v3)
-#   ric-full: every PA frame, by RIC (Table 2's RIC-full; not in RUNS by default)
+#   ric-full: every PA frame, by RIC (Table 2's RIC-full)
 # Usage: bash tools/ws2/run_toy.sh   (PYTHON defaults to .venv/bin/python, WORK to work_dirs/ws2_toy; RUNS picks the
-# chains, default "baseline model-s ws2"). Everything resumes: finished classifiers (a `done` file) and PA.v0 are kept,
+# chains, default "baseline model-s ws2 ric-full"; RUNS= runs Stage 1 only). Everything resumes: finished classifiers (a `done` file) and PA.v0 are kept,
 # and evolve.py continues each chain from its state file. SEED sets the segmenter runs' seed (default 0).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 PYTHON=${PYTHON:-.venv/bin/python}
 WORK=${WORK:-work_dirs/ws2_toy}
-RUNS=${RUNS:-baseline model-s ws2}
+RUNS=${RUNS-baseline model-s ws2 ric-full}
 SEED=${SEED:-0}
 ACTOR=configs/ws2/toy/tsn_r18-quarter-os8_60e_toy-actor.py
 ACTION=configs/ws2/toy/i3d_r18-w16_30e_toy-action.py

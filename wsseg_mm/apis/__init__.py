@@ -96,7 +96,9 @@ from .ws2_evolve import (  # noqa: E402
     read_evolve_state,
     test_predictions,
     ws2_evolve_settings,
+    ws2_test_scores,
+    yto_test_scores,
 )
 
 __all__ += ['WS2_EVOLVE_DEFAULTS', 'ws2_evolve_settings', 'evolve', 'read_evolve_state', 'pa_frames_dataset',
-            'predict_pa', 'pa_quality', 'test_predictions', 'a2d_test_scores']
+            'predict_pa', 'pa_quality', 'test_predictions', 'a2d_test_scores', 'yto_test_scores', 'ws2_test_scores']

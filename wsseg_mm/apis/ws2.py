@@ -98,7 +98,8 @@ __all__ = [
     'is_3d', 'recognizer_frame_maps', 'tagged_pairs', 'tagged_actors', 'ws2_video_maps', 'pa_frame_labels',
     'build_pa_dataset', 'check_ws2_recognizers', 'ws2_gradcams', 'generate_pa', 'pa_summary', 'write_pa_summary',
     'WS2_SELECT_DEFAULTS', 'ws2_select_settings', 'video_region_patches', 'train_discriminator',
-    'discriminator_scores', 'actor_hits', 'build_select_dataset', 'select_pa'
+    'discriminator_scores', 'actor_hits', 'PA_FRAME_DATASETS', 'pa_frames_kind', 'build_pa_frames_dataset',
+    'build_select_dataset', 'pa_label_to_actor', 'select_pa'
 ]
 
 TEMPORAL_MODES = ('slice', 'interpolate')
@@ -826,20 +827,71 @@ def actor_hits(actor_model, patches: np.ndarray, actors: np.ndarray, batch_size:
     return predicted == np.asarray(actors, np.int64)
 
 
-def build_select_dataset(cfg):
-    """The PA frames to select from: the segmenter config's training ``A2DPseudoFrameDataset`` (its ``data_root``,
-    ``pa_dir``, ``split``, ``video_list``, ``frame_dir``) with every frame (no ``selection``, no pipeline)."""
+# The PA frame datasets of the WS^2 segmenter configs (their training dataset's type): the keys of the config a copy
+# of it keeps (the frames, the split, the PA version) and the map from a PA label to the Stage-1 actor (class)
+# classifier's label + 1 (0 = background): A2D's actor-action pairs to their actor; YouTube-Objects' class + 1 is
+# itself (PA.v0 of tools/ws2/make_pa.py with ws2_pa.with_action=False).
+PA_FRAME_DATASETS = {
+    'A2DPseudoFrameDataset': ('data_root', 'pa_dir', 'split', 'video_list', 'frame_dir', 'img_suffix'),
+    'YouTubeObjectsPseudoFrameDataset': ('data_root', 'pa_dir', 'split', 'video_list', 'frames_dir', 'masks_dir'),
+}
+
+
+def _train_dataset_cfg(cfg):
+    """The config's ``train_dataloader.dataset`` inside any ``RepeatDataset`` / ``ClassBalancedDataset``."""
+    dataset_cfg = cfg.train_dataloader.dataset
+    while dataset_cfg.get('type') in ('RepeatDataset', 'ClassBalancedDataset'):
+        dataset_cfg = dataset_cfg['dataset']
+    return dataset_cfg
+
+
+def pa_frames_kind(cfg, what: str = 'WS^2') -> str:
+    """The type of the segmenter config's training dataset (inside any ``RepeatDataset`` /
+    ``ClassBalancedDataset``): a key of :data:`PA_FRAME_DATASETS`, else a ``ValueError`` (``what`` names the step)."""
+    dataset_cfg = _train_dataset_cfg(cfg)
+    kind = str(dataset_cfg.get('type', '')).split('.')[-1]
+    if kind not in PA_FRAME_DATASETS:
+        raise ValueError(f'{what}: train_dataloader.dataset of the config is a {dataset_cfg.get("type")}, not an '
+                         f'{" or a ".join(PA_FRAME_DATASETS)}: give the WS^2 segmenter config')
+    return kind
+
+
+def build_pa_frames_dataset(cfg, what: str = 'WS^2', **overrides):
+    """A copy of the segmenter config's training PA frame dataset (:data:`PA_FRAME_DATASETS`: its frames, split, PA
+    version, ``video_list``), with no ``selection`` and no pipeline unless ``overrides`` give them, built in the
+    mmseg scope."""
     from mmengine.registry import DefaultScope
 
-    from wsseg_mm.datasets import A2DPseudoFrameDataset
-    dataset_cfg = dict(cfg.train_dataloader.dataset)
-    if str(dataset_cfg.get('type', '')).split('.')[-1] != 'A2DPseudoFrameDataset':
-        raise ValueError(f'WS^2 selection: train_dataloader.dataset of the config is a {dataset_cfg.get("type")}, '
-                         'not an A2DPseudoFrameDataset: give the WS^2 segmenter config')
-    kept = {k: dataset_cfg[k] for k in ('data_root', 'pa_dir', 'split', 'video_list', 'frame_dir', 'img_suffix')
-            if k in dataset_cfg}
+    import wsseg_mm.datasets as datasets
+    kind = pa_frames_kind(cfg, what)
+    dataset_cfg = _train_dataset_cfg(cfg)
+    kept = {k: dataset_cfg[k] for k in PA_FRAME_DATASETS[kind] if k in dataset_cfg}
+    kept.update(dict(pipeline=[]), **overrides)
     with DefaultScope.overwrite_default_scope('mmseg'):
-        return A2DPseudoFrameDataset(pipeline=[], **kept)
+        return getattr(datasets, kind)(**kept)
+
+
+def build_select_dataset(cfg):
+    """The PA frames to select from: the segmenter config's training ``A2DPseudoFrameDataset`` (its ``data_root``,
+    ``pa_dir``, ``split``, ``video_list``, ``frame_dir``) or ``YouTubeObjectsPseudoFrameDataset`` (``frames_dir``,
+    ``masks_dir`` in place of ``frame_dir``) with every frame (no ``selection``, no pipeline)."""
+    return build_pa_frames_dataset(cfg, 'WS^2 selection')
+
+
+def pa_label_to_actor(dataset) -> np.ndarray:
+    """(C,) int64 map from a PA label of ``dataset`` (its ``classes``, background first) to the actor classifier's
+    class + 1 (0 = background): A2D's 44 actor-action classes -> their actor (``A2D_LABEL_TO_ACTOR``); the 11 of
+    YouTube-Objects (background + the classes of the class classifier) -> themselves."""
+    from wsseg_mm.metainfo import A2D_SEG_CLASSES, YTO_SEG_CLASSES
+
+    from ..functional.metrics import A2D_LABEL_TO_ACTOR
+    classes = tuple(dataset.metainfo.get('classes', ()))
+    if classes == A2D_SEG_CLASSES:
+        return A2D_LABEL_TO_ACTOR
+    if classes == YTO_SEG_CLASSES:
+        return np.arange(len(YTO_SEG_CLASSES), dtype=np.int64)
+    raise ValueError(f'WS^2 selection: {type(dataset).__name__} has the classes {classes[:3]}... ({len(classes)}), '
+                     'neither A2D_SEG_CLASSES nor YTO_SEG_CLASSES: no map from its PA labels to the actor classifier')
 
 
 def select_pa(dataset, actor_model, out_file: str, settings: dict, device='cpu') -> dict:
@@ -869,8 +921,8 @@ def select_pa(dataset, actor_model, out_file: str, settings: dict, device='cpu')
     """
     from wsseg_mm.fileio.labels import load_label_png
 
-    from ..functional.metrics import A2D_LABEL_TO_ACTOR
     from ..functional.ws2 import region_passes, select_frames
+    label_to_actor = pa_label_to_actor(dataset)
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     videos: Dict[str, List[int]] = OrderedDict()
     for index, info in enumerate(infos):
@@ -883,10 +935,10 @@ def select_pa(dataset, actor_model, out_file: str, settings: dict, device='cpu')
         frames = [read_rgb(infos[i]['img_path']) for i in indices]
         labels = [load_label_png(infos[i]['seg_map_path']) for i in indices]
         r = video_region_patches(frames, labels, settings, seed=settings['seed'] + number)
-        if len(r['classes']) and r['classes'].max() >= len(A2D_LABEL_TO_ACTOR):
+        if len(r['classes']) and r['classes'].max() >= len(label_to_actor):
             raise ValueError(f'WS^2 selection: a PA of video {list(videos)[number]} has label {r["classes"].max()}; '
-                             f'PAs hold A2D_SEG_CLASSES indices 0..{len(A2D_LABEL_TO_ACTOR) - 1} or 255')
-        r['hits'] = actor_hits(actor_model, r.pop('actor'), A2D_LABEL_TO_ACTOR[r['classes']] - 1,
+                             f'PAs hold {type(dataset).__name__} class indices 0..{len(label_to_actor) - 1} or 255')
+        r['hits'] = actor_hits(actor_model, r.pop('actor'), label_to_actor[r['classes']] - 1,
                                settings['batch_frames'])
         regions.append(r)
     folds = np.arange(len(regions)) % settings['folds']

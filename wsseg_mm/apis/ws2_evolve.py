@@ -1,7 +1,9 @@
 """WS^2 (Chen, Li, Luo, Xu, CVPR 2020) Stage 2 as the library API that ``tools/ws2/evolve.py``,
 ``tools/ws2/predict.py``, the toy benchmark and the pictures call: the select-train-predict loop over PA versions
 (Alg. 1), the prediction of the next PA version, the PA's quality against the ground truth (a diagnostic), and the
-segmenter's test scores with action alignment (Sec. 5.2).
+segmenter's test scores with action alignment (Sec. 5.2). On A2D (the segmenter config trains on an
+``A2DPseudoFrameDataset``) or YouTube-Objects (``YouTubeObjectsPseudoFrameDataset``, Table 5: one class per shot,
+no actions, so no alignment; the test score is the mean IoU of the 10 object classes on the masked test frames).
 
 One version ``i`` of :func:`evolve` (Alg. 1), each step saved in ``<work_dir>/ws2_state.json`` before the next so
 that a killed run resumes where it stopped:
@@ -15,7 +17,8 @@ that a killed run resumes where it stopped:
    (``save_best``), stopped when the criterion stops improving (``EarlyStoppingHook``), in ``model_v{i}/``;
    an interrupted training resumes from its last checkpoint;
 3. ``score``: the best checkpoint's RIC / mIoU_PA / RII on the val PA frames, the PA's quality (mIoU against the
-   ground truth of the train frames that have one; diagnostic only) and, with ``test=True``, the test scores;
+   ground truth of the train frames that have one; diagnostic only) and, with ``test=True``, the test scores
+   (:func:`ws2_test_scores`: A2D's with and without action alignment; YouTube-Objects' per-class IoU);
 4. the stop rule: from version 1 on, the loop stops when the best criterion gains less than ``min_delta`` over
    the previous version's, or after ``max_versions`` versions (v0-v3);
 5. ``predict``: the best checkpoint predicts PA.v(i+1) on every PA frame of the train and val videos
@@ -36,19 +39,21 @@ import torch
 from mmengine.dist import broadcast_object_list, get_dist_info
 
 from wsseg_mm.fileio.labels import atomic_write_bytes, load_json, load_label_png, save_label_png
-from wsseg_mm.metainfo import A2D_SEG_CLASSES
+from wsseg_mm.fileio.youtube_objects import read_yto_mask
+from wsseg_mm.metainfo import A2D_SEG_CLASSES, YTO_SEG_CLASSES
 
 from ..datasets.transforms.loading import load_a2d_label_map
 from ..functional.metrics import a2d_scores, confusion_matrix, flat_a2d_scores
+from ..functional.object_iou import object_scores
 from ..functional.superpixel import REFINE_ALPHA, REFINE_BETA, REFINE_MODES, refine_with_superpixels
 from ..functional.ws2 import align_actions
 from .common import Stage, build_split_dataset, model_fingerprint, prepare_outputs, run_per_image
-from .ws2 import pa_summary, write_pa_summary
+from .ws2 import build_pa_frames_dataset, pa_frames_kind, pa_summary, write_pa_summary
 
 __all__ = [
     'WS2_EVOLVE_DEFAULTS', 'CRITERIA', 'ws2_evolve_settings', 'pa_frames_dataset', 'segmenter_frame',
-    'predict_pa', 'pa_quality', 'test_predictions', 'a2d_test_scores', 'train_segmenter', 'read_evolve_state',
-    'evolve'
+    'predict_pa', 'pa_quality', 'test_predictions', 'a2d_test_scores', 'yto_test_scores', 'ws2_test_scores',
+    'train_segmenter', 'read_evolve_state', 'evolve'
 ]
 
 CRITERIA = ('RIC', 'mIoU_PA')
@@ -63,7 +68,8 @@ CRITERIA = ('RIC', 'mIoU_PA')
 #   the video does not show, and every later version learns them);
 #   refine: PA.v(i+1) = Alg. 2 of the prediction (P: True) with alpha / beta / mode (0.5, 0.4, coverage);
 #   test: score every version's best model on the segmenter config's test frames (A2DMetric, with and without
-#   action alignment); quality: score every PA version against the ground truth where there is one (diagnostic).
+#   action alignment; YouTube-Objects: the object classes' IoU); quality: score every PA version against the
+#   ground truth where there is one (diagnostic).
 WS2_EVOLVE_DEFAULTS = dict(criterion='RIC', select=True, max_versions=4, min_delta=0.1, tags_only=True, refine=True,
                            alpha=REFINE_ALPHA, beta=REFINE_BETA, mode=REFINE_MODES[0], test=True, quality=True)
 STATE_FILE = 'ws2_state.json'
@@ -102,23 +108,15 @@ def _superpixel_loader(cfg) -> dict:
 
 def pa_frames_dataset(cfg, pa_dir: str, video_list=None, with_superpixels: bool = True):
     """The frames of PA version ``pa_dir`` (absolute, or relative to the data root) of the segmenter config's
-    split, all of them (no ``selection``), ``video_list`` None = the train and the val videos; each sample is the
-    full frame (``LoadImageFromFile``), its superpixels (the val pipeline's ``LoadSuperpixels``, cached there) and
-    its PA (``LoadAnnotations``), packed by ``PackWeakSegInputs``."""
-    from mmengine.registry import DefaultScope
-
-    from wsseg_mm.datasets import A2DPseudoFrameDataset
-    dataset_cfg = _unwrap(cfg.train_dataloader.dataset)
-    if str(dataset_cfg.get('type', '')).split('.')[-1] != 'A2DPseudoFrameDataset':
-        raise ValueError(f'WS^2: train_dataloader.dataset of the config is a {dataset_cfg.get("type")}, not an '
-                         'A2DPseudoFrameDataset: give the WS^2 segmenter config')
-    kept = {k: dataset_cfg[k] for k in ('data_root', 'split', 'frame_dir', 'img_suffix') if k in dataset_cfg}
+    split (its training ``A2DPseudoFrameDataset`` or ``YouTubeObjectsPseudoFrameDataset``), all of them (no
+    ``selection``), ``video_list`` None = the train and the val videos; each sample is the full frame
+    (``LoadImageFromFile``), its superpixels (the val pipeline's ``LoadSuperpixels``, cached there) and its PA
+    (``LoadAnnotations``), packed by ``PackWeakSegInputs``."""
     pipeline = [dict(type='LoadImageFromFile')]
     if with_superpixels:
         pipeline.append(_superpixel_loader(cfg))
     pipeline += [dict(type='LoadAnnotations'), dict(type='PackWeakSegInputs')]
-    with DefaultScope.overwrite_default_scope('mmseg'):
-        return A2DPseudoFrameDataset(pa_dir=pa_dir, video_list=video_list, pipeline=pipeline, **kept)
+    return build_pa_frames_dataset(cfg, 'WS^2', pa_dir=pa_dir, video_list=video_list, pipeline=pipeline)
 
 
 @torch.no_grad()
@@ -201,37 +199,58 @@ def _flat_scores(cm: np.ndarray) -> dict:
     return flat_a2d_scores(a2d_scores(cm))
 
 
+def _yto_label_map(info: dict) -> np.ndarray:
+    """(H, W) uint8 ground truth of a masked YouTube-Objects frame: the shot's class + 1 on its mask, else 0."""
+    return np.where(read_yto_mask(info['yto_mask_path']), info['video_labels'][0], 0).astype(np.uint8)
+
+
+# the data-info key of a PA frame's ground truth -> (classes, its (H, W) label map from the data info, the scores of
+# the summed confusion): A2DPseudoFrameDataset's .mat (A2D's three levels) and YouTubeObjectsPseudoFrameDataset's
+# mask (the object classes' IoU)
+_PA_GROUND_TRUTH = {
+    'a2d_mat_path': (len(A2D_SEG_CLASSES), lambda info: load_a2d_label_map(info['a2d_mat_path']), _flat_scores),
+    'yto_mask_path': (len(YTO_SEG_CLASSES), _yto_label_map, object_scores),
+}
+
+
 def pa_quality(pa_dir: str, infos: Sequence[dict], frame_ids: Optional[Sequence[str]] = None) -> Optional[dict]:
-    """A PA version against the A2D ground truth (a diagnostic: WS^2 never sees it): the summed confusion of every
-    frame of ``infos`` (data infos of :class:`~wsseg_mm.datasets.A2DPseudoFrameDataset`) that has a ground-truth
-    ``.mat`` and, if given, is in ``frame_ids``; the PA is read from ``<pa_dir>/<video_id>/<frame:05d>.png``.
+    """A PA version against the ground truth (a diagnostic: WS^2 never sees it): the summed confusion of every
+    frame of ``infos`` (data infos of :class:`~wsseg_mm.datasets.A2DPseudoFrameDataset`, or of
+    :class:`~wsseg_mm.datasets.YouTubeObjectsPseudoFrameDataset`) that has a ground truth (an A2D ``.mat``, a
+    YouTube-Objects mask) and, if given, is in ``frame_ids``; the PA is read from
+    ``<pa_dir>/<video_id>/<frame:05d>.png``.
 
     Returns:
-        ``{level}_{mIoU|class_acc|global_acc}`` in percent (:func:`~wsseg_mm.functional.metrics.a2d_scores`) and
-        ``frames`` (frames scored, those with a PA and a ground truth), or None when no frame has both.
+        A2D: ``{level}_{mIoU|class_acc|global_acc}`` in percent (:func:`~wsseg_mm.functional.metrics.a2d_scores`);
+        YouTube-Objects: ``object_mIoU`` (10 object classes), ``mIoU`` (11 classes), ``class_acc``, ``global_acc``
+        (:func:`~wsseg_mm.functional.object_iou.object_scores`); and ``frames`` (frames scored, those with a PA and
+        a ground truth), or None when no frame has both.
     """
+    key = next((k for k in _PA_GROUND_TRUTH if infos and k in infos[0]), 'a2d_mat_path')
+    num_classes, label_map, scores = _PA_GROUND_TRUTH[key]
     wanted = None if frame_ids is None else set(frame_ids)
-    cm, frames = np.zeros((len(A2D_SEG_CLASSES), ) * 2, np.int64), 0
+    cm, frames = np.zeros((num_classes, ) * 2, np.int64), 0
     for info in infos:
-        if not info.get('a2d_mat_path') or (wanted is not None and info['frame_id'] not in wanted):
+        if not info.get(key) or (wanted is not None and info['frame_id'] not in wanted):
             continue
         path = osp.join(pa_dir, info['video_id'], f'{info["frame_index"]:05d}.png')
         if not osp.exists(path):
             continue
-        gt = load_a2d_label_map(info['a2d_mat_path'])
+        gt = label_map(info)
         pa = load_label_png(path)
         if pa.shape != gt.shape:
-            raise ValueError(f'PA {path} is {pa.shape}, its ground truth {info["a2d_mat_path"]} {gt.shape}')
-        cm += confusion_matrix(pa, gt, len(A2D_SEG_CLASSES))
+            raise ValueError(f'PA {path} is {pa.shape}, its ground truth {info[key]} {gt.shape}')
+        cm += confusion_matrix(pa, gt, num_classes)
         frames += 1
-    return dict(_flat_scores(cm), frames=frames) if frames else None
+    return dict(scores(cm), frames=frames) if frames else None
 
 
 # ------------------------------------------------------------------------------------------------------ test
 def test_predictions(model, dataset, progress: bool = True) -> Dict[str, List[tuple]]:
     """The segmenter's prediction of every sample of ``dataset`` (the A2D test frames: ``A2DFrameDataset`` with
-    ``LoadA2DAnnotation``), grouped by video: ``{video_id: [(frame_index, prediction, ground truth), ...]}`` in
-    frame order. This rank's share of the videos only (all of them in one process)."""
+    ``LoadA2DAnnotation``; YouTube-Objects' masked frames: ``YouTubeObjectsFrameDataset``), grouped by video:
+    ``{video_id: [(frame_index, prediction, ground truth), ...]}`` in frame order. This rank's share of the videos
+    only (all of them in one process)."""
     from tqdm import tqdm
     rank, world_size = get_dist_info()
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
@@ -253,19 +272,51 @@ def a2d_test_scores(predictions: Dict[str, List[tuple]], align: bool = True) -> 
     :func:`test_predictions`, after action alignment (:func:`~wsseg_mm.functional.ws2.align_actions`: every
     predicted actor takes its pixel-majority action over the video's predicted frames; the paper: of the
     neighbouring frames) when ``align``; summed over ranks."""
-    cm = np.zeros((len(A2D_SEG_CLASSES), ) * 2, np.int64)
+    return _flat_scores(_test_confusion(predictions, len(A2D_SEG_CLASSES), align_actions if align else None))
+
+
+def yto_test_scores(predictions: Dict[str, List[tuple]]) -> dict:
+    """YouTube-Objects' scores (percent) of :func:`test_predictions` on its masked test frames
+    (``YouTubeObjectsFrameDataset``), summed over ranks: ``object_mIoU``, the mean IoU of the 10 object classes
+    (Table 5's figure), ``mIoU`` with background, ``class_acc``, ``global_acc``
+    (:func:`~wsseg_mm.functional.object_iou.object_scores`). One class per shot, no actions: no alignment."""
+    return object_scores(_test_confusion(predictions, len(YTO_SEG_CLASSES)))
+
+
+def _test_confusion(predictions: Dict[str, List[tuple]], num_classes: int,
+                    per_video: Optional[Callable] = None) -> np.ndarray:
+    """The (C, C) confusion of :func:`test_predictions`, each video's predictions passed through ``per_video``
+    first if given, summed over ranks."""
+    cm = np.zeros((num_classes, ) * 2, np.int64)
     for frames in predictions.values():
         preds = [p for _, p, _ in frames]
-        if align:
-            preds = align_actions(preds)
+        if per_video is not None:
+            preds = per_video(preds)
         for pred, (_, _, gt) in zip(preds, frames):
-            cm += confusion_matrix(pred, gt, len(A2D_SEG_CLASSES))
+            cm += confusion_matrix(pred, gt, num_classes)
     if get_dist_info()[1] > 1:
         from mmengine.dist import all_reduce
         summed = torch.from_numpy(cm)
         all_reduce(summed)
         cm = summed.numpy()
-    return _flat_scores(cm)
+    return cm
+
+
+def ws2_test_scores(cfg, predictions: Dict[str, List[tuple]]) -> dict:
+    """The test scores of :func:`test_predictions` for the segmenter config's data (its training dataset's type, as
+    :func:`~wsseg_mm.apis.ws2.pa_frames_kind`): A2D ``dict(test=..., test_aligned=...)``
+    (:func:`a2d_test_scores` without and with action alignment); YouTube-Objects ``dict(test=...)``
+    (:func:`yto_test_scores`)."""
+    if pa_frames_kind(cfg) == 'YouTubeObjectsPseudoFrameDataset':
+        return dict(test=yto_test_scores(predictions))
+    return dict(test=a2d_test_scores(predictions, align=False), test_aligned=a2d_test_scores(predictions, align=True))
+
+
+def _score_text(scores: dict) -> str:
+    if 'object_mIoU' in scores:
+        return f'object mIoU (Table 5) {scores["object_mIoU"]:.2f}, mIoU {scores["mIoU"]:.2f}'
+    return (f'actor-action / actor / action mIoU {scores["actor_action_mIoU"]:.2f} / {scores["actor_mIoU"]:.2f} / '
+            f'{scores["action_mIoU"]:.2f}')
 
 
 # --------------------------------------------------------------------------------------------------- training
@@ -442,16 +493,12 @@ def evolve(cfg, work_dir: str, pa_v0: str, settings: dict, actor_model=None, sel
                     record['pa_quality_selected'] = pa_quality(pa_dir, infos, ids)
             if settings['test']:
                 model = model or _load_model(cfg, record['checkpoint'], device)
-                predictions = test_predictions(model, build_split_dataset(cfg, 'test'))
-                record['test'] = a2d_test_scores(predictions, align=False)
-                record['test_aligned'] = a2d_test_scores(predictions, align=True)
+                record.update(ws2_test_scores(cfg, test_predictions(model, build_split_dataset(cfg, 'test'))))
             record['done'].append('score')
             _write_state(work_dir, state)
             for key in ('pa_quality', 'pa_quality_selected', 'test', 'test_aligned'):
                 if record.get(key):
-                    s = record[key]
-                    _log(f'WS^2 v{version} {key}: actor-action / actor / action mIoU {s["actor_action_mIoU"]:.2f} / '
-                         f'{s["actor_mIoU"]:.2f} / {s["action_mIoU"]:.2f}')
+                    _log(f'WS^2 v{version} {key}: {_score_text(record[key])}')
         # 4. stop rule
         best = [v['scores'][criterion] for v in state['versions'][:version + 1]]
         final = int(np.argmax(best))

@@ -9,9 +9,10 @@ from .voc_box import WeakVOCDataset
 from .voc_image_label import VOCImageLabelDataset
 from .voc_scribble import VOCScribbleDataset
 from .youtube_objects_frame import YouTubeObjectsFrameDataset
+from .youtube_objects_pseudo_frame import YouTubeObjectsPseudoFrameDataset
 from .youtube_objects_video import YouTubeObjectsVideoDataset
 
 __all__ = ['VOCImageLabelDataset', 'VOCScribbleDataset', 'WeakVOCDataset', 'A2DVideoDataset', 'A2DFrameDataset',
            'PseudoCocoDataset', 'ContextScribbleDataset',
            'A2DPseudoFrameDataset', 'a2d_frame_id', 'select_videos',
-           'YouTubeObjectsVideoDataset', 'YouTubeObjectsFrameDataset']
+           'YouTubeObjectsVideoDataset', 'YouTubeObjectsFrameDataset', 'YouTubeObjectsPseudoFrameDataset']
