@@ -327,10 +327,12 @@ def test_every_real_config_runs_here():
             continue
         real.update(f'{rel}/{f}' for f in files if f.endswith('.py'))
     # WS^2's run in tests/test_real_configs_ws2.py, on a miniature (seed 1) whose A2D test clip shows one actor
+    # and YouTube-Objects' in tests/test_youtube_objects.py (the classifier, make_pa.py) and tests/test_ws2_yto.py
+    # (the segmenter: evolve.py, predict.py, test.py), on its miniature
     from test_real_configs_ws2 import REAL_CONFIGS as WS2
-    # and YouTube-Objects' in tests/test_youtube_objects.py, on its miniature
+    from test_ws2_yto import YTO_SEGMENTER
     from test_youtube_objects import YTO_ACTOR
-    covered = set(IRNET.values()) | set(BBAM.values()) | set(PSI.values()) | set(WS2) | {YTO_ACTOR}
+    covered = set(IRNET.values()) | set(BBAM.values()) | set(PSI.values()) | set(WS2) | {YTO_ACTOR, YTO_SEGMENTER}
     assert not real - covered, f'configs for real data that tests/test_real_configs.py does not run: {real - covered}'
     assert not covered - real, f'configs run here that no longer exist: {covered - real}'
 

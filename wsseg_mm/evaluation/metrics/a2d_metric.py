@@ -25,6 +25,19 @@ def _label_map(value: Any) -> np.ndarray:
     return np.asarray(value).squeeze().astype(np.int64)
 
 
+def sample_confusions(data_samples: Sequence[Any], num_classes: int, ignore_index: int) -> List[np.ndarray]:
+    """The (num_classes, num_classes) confusion matrix of each mmseg ``SegDataSample`` (or its ``to_dict()``) with
+    (1, H, W) ``pred_sem_seg.data`` and ``gt_sem_seg.data``."""
+    matrices = []
+    for sample in data_samples:
+        if isinstance(sample, BaseDataElement):
+            sample = sample.to_dict()
+        pred = _label_map(sample['pred_sem_seg']['data'])
+        gt = _label_map(sample['gt_sem_seg']['data'])
+        matrices.append(confusion_matrix(pred, gt, num_classes, ignore_index))
+    return matrices
+
+
 @METRICS.register_module()
 class A2DMetric(BaseMetric):
     """Actor, action and joint actor-action segmentation scores on A2D (Xu et al., CVPR 2015).
@@ -50,12 +63,7 @@ class A2DMetric(BaseMetric):
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
         """Accumulate the (44, 44) confusion matrix of each sample."""
-        for sample in data_samples:
-            if isinstance(sample, BaseDataElement):
-                sample = sample.to_dict()
-            pred = _label_map(sample['pred_sem_seg']['data'])
-            gt = _label_map(sample['gt_sem_seg']['data'])
-            self.results.append(confusion_matrix(pred, gt, len(A2D_SEG_CLASSES), self.ignore_index))
+        self.results.extend(sample_confusions(data_samples, len(A2D_SEG_CLASSES), self.ignore_index))
 
     def compute_metrics(self, results: List[np.ndarray]) -> Dict[str, float]:
         """Scores of the summed confusion matrix, flattened to ``{level}_{score}`` keys."""
