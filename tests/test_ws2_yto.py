@@ -165,8 +165,10 @@ def test_object_scores_by_hand():
                    'dog_0004_001': [(1, PREDS[1].astype(np.int64), gts[1])]}
     assert yto_test_scores(predictions) == pytest.approx(BY_HAND)
     # ObjectIoUMetric (the config's test evaluator) through the registry
+    from mmengine.registry import DefaultScope
     from mmseg.registry import METRICS
-    metric = METRICS.build(dict(type='ObjectIoUMetric'))
+    with DefaultScope.overwrite_default_scope('mmseg'):  # whatever scope an earlier test left as the default
+        metric = METRICS.build(dict(type='ObjectIoUMetric'))
     metric.dataset_meta = dict(classes=YTO_SEG_CLASSES)
     import torch
     metric.process({}, [dict(pred_sem_seg=dict(data=torch.from_numpy(p)[None]),
