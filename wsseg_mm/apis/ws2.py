@@ -96,7 +96,8 @@ from .common import (
 __all__ = [
     'WS2_PA_DEFAULTS', 'TEMPORAL_MODES', 'ws2_pa_settings', 'uniform_frames', 'plan_clips', 'VideoFrames',
     'is_3d', 'recognizer_frame_maps', 'tagged_pairs', 'tagged_actors', 'ws2_video_maps', 'pa_frame_labels',
-    'build_pa_dataset', 'check_ws2_recognizers', 'ws2_gradcams', 'generate_pa', 'pa_summary', 'write_pa_summary',
+    'build_pa_dataset', 'unwrap_dataset_cfg', 'check_ws2_recognizers', 'ws2_gradcams', 'generate_pa', 'pa_summary',
+    'write_pa_summary',
     'WS2_SELECT_DEFAULTS', 'ws2_select_settings', 'video_region_patches', 'train_discriminator',
     'discriminator_scores', 'actor_hits', 'PA_FRAME_DATASETS', 'pa_frames_kind', 'build_pa_frames_dataset',
     'build_select_dataset', 'pa_label_to_actor', 'select_pa'
@@ -493,9 +494,7 @@ def build_pa_dataset(cfg, split: str = 'train', video_list=None):
     from mmengine.registry import DefaultScope
 
     from wsseg_mm.datasets import A2DVideoDataset, YouTubeObjectsVideoDataset
-    dataset_cfg = dict(cfg.train_dataloader.dataset)
-    while dataset_cfg.get('type') in ('RepeatDataset', 'ClassBalancedDataset'):
-        dataset_cfg = dict(dataset_cfg['dataset'])
+    dataset_cfg = _train_dataset_cfg(cfg)
     kind = str(dataset_cfg.get('type', '')).split('.')[-1]
     if kind == 'YouTubeObjectsVideoDataset':
         kept = {k: dataset_cfg[k] for k in ('data_root', 'frames_dir', 'masks_dir') if k in dataset_cfg}
@@ -837,12 +836,16 @@ PA_FRAME_DATASETS = {
 }
 
 
-def _train_dataset_cfg(cfg):
-    """The config's ``train_dataloader.dataset`` inside any ``RepeatDataset`` / ``ClassBalancedDataset``."""
-    dataset_cfg = cfg.train_dataloader.dataset
+def unwrap_dataset_cfg(dataset_cfg):
+    """The dataset config inside any ``RepeatDataset`` / ``ClassBalancedDataset`` wrappers (the object itself, not a
+    copy)."""
     while dataset_cfg.get('type') in ('RepeatDataset', 'ClassBalancedDataset'):
         dataset_cfg = dataset_cfg['dataset']
     return dataset_cfg
+
+
+def _train_dataset_cfg(cfg):
+    return unwrap_dataset_cfg(cfg.train_dataloader.dataset)
 
 
 def pa_frames_kind(cfg, what: str = 'WS^2') -> str:

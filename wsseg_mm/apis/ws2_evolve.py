@@ -39,16 +39,16 @@ import torch
 from mmengine.dist import broadcast_object_list, get_dist_info
 
 from wsseg_mm.fileio.labels import atomic_write_bytes, load_json, load_label_png, save_label_png
-from wsseg_mm.fileio.youtube_objects import read_yto_mask
 from wsseg_mm.metainfo import A2D_SEG_CLASSES, YTO_SEG_CLASSES
 
+from ..datasets.transforms.binary_mask import load_binary_label_map
 from ..datasets.transforms.loading import load_a2d_label_map
 from ..functional.metrics import a2d_scores, confusion_matrix, flat_a2d_scores
 from ..functional.object_iou import object_scores
 from ..functional.superpixel import REFINE_ALPHA, REFINE_BETA, REFINE_MODES, refine_with_superpixels
 from ..functional.ws2 import align_actions
 from .common import Stage, build_split_dataset, model_fingerprint, prepare_outputs, run_per_image
-from .ws2 import build_pa_frames_dataset, pa_frames_kind, pa_summary, write_pa_summary
+from .ws2 import build_pa_frames_dataset, pa_frames_kind, pa_summary, unwrap_dataset_cfg, write_pa_summary
 
 __all__ = [
     'WS2_EVOLVE_DEFAULTS', 'CRITERIA', 'ws2_evolve_settings', 'pa_frames_dataset', 'segmenter_frame',
@@ -91,16 +91,9 @@ def ws2_evolve_settings(cfg=None, **overrides) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------- frames
-def _unwrap(dataset_cfg):
-    """The dataset config inside any ``RepeatDataset`` / ``ClassBalancedDataset`` wrappers (the object itself)."""
-    while dataset_cfg.get('type') in ('RepeatDataset', 'ClassBalancedDataset'):
-        dataset_cfg = dataset_cfg['dataset']
-    return dataset_cfg
-
-
 def _superpixel_loader(cfg) -> dict:
     """The val pipeline's ``LoadSuperpixels`` (its SLIC settings and cache), else the default one."""
-    for transform in _unwrap(cfg.val_dataloader.dataset).get('pipeline', []):
+    for transform in unwrap_dataset_cfg(cfg.val_dataloader.dataset).get('pipeline', []):
         if str(transform.get('type', '')).split('.')[-1] == 'LoadSuperpixels':
             return dict(transform)
     return dict(type='LoadSuperpixels')
@@ -199,17 +192,14 @@ def _flat_scores(cm: np.ndarray) -> dict:
     return flat_a2d_scores(a2d_scores(cm))
 
 
-def _yto_label_map(info: dict) -> np.ndarray:
-    """(H, W) uint8 ground truth of a masked YouTube-Objects frame: the shot's class + 1 on its mask, else 0."""
-    return np.where(read_yto_mask(info['yto_mask_path']), info['video_labels'][0], 0).astype(np.uint8)
-
-
 # the data-info key of a PA frame's ground truth -> (classes, its (H, W) label map from the data info, the scores of
 # the summed confusion): A2DPseudoFrameDataset's .mat (A2D's three levels) and YouTubeObjectsPseudoFrameDataset's
 # mask (the object classes' IoU)
 _PA_GROUND_TRUTH = {
     'a2d_mat_path': (len(A2D_SEG_CLASSES), lambda info: load_a2d_label_map(info['a2d_mat_path']), _flat_scores),
-    'yto_mask_path': (len(YTO_SEG_CLASSES), _yto_label_map, object_scores),
+    'yto_mask_path': (len(YTO_SEG_CLASSES),
+                      lambda info: load_binary_label_map(info['yto_mask_path'], info['video_labels'][0]),
+                      object_scores),
 }
 
 
@@ -325,7 +315,7 @@ def _version_cfg(cfg, work_dir: str, pa_dir: str, selection: Optional[str], crit
     ``save_best`` and the early stopping, ``work_dir``, and mmengine's auto-resume."""
     cfg = copy.deepcopy(cfg)
     cfg.work_dir = work_dir
-    train = _unwrap(cfg.train_dataloader.dataset)
+    train = unwrap_dataset_cfg(cfg.train_dataloader.dataset)
     train.pa_dir = pa_dir
     train.selection = selection
     cfg.val_dataloader.dataset.pa_dir = pa_dir
@@ -414,7 +404,7 @@ def evolve(cfg, work_dir: str, pa_v0: str, settings: dict, actor_model=None, sel
     if settings['select'] and actor_model is None:
         raise ValueError('WS^2 evolve: select=True needs the Stage-1 actor recognizer (actor config and checkpoint)')
     os.makedirs(work_dir, exist_ok=True)
-    data_root = _unwrap(cfg.train_dataloader.dataset).get('data_root', '')
+    data_root = unwrap_dataset_cfg(cfg.train_dataloader.dataset).get('data_root', '')
     pa_v0 = osp.abspath(osp.join(data_root, pa_v0))
     recorded = dict(settings, pa_v0=pa_v0, select_settings=select_settings if settings['select'] else None)
     recorded = json.loads(json.dumps(recorded))
@@ -431,7 +421,7 @@ def evolve(cfg, work_dir: str, pa_v0: str, settings: dict, actor_model=None, sel
     else:
         state = dict(settings=recorded, versions=[], final_version=None, stop=None)
     criterion = settings['criterion']
-    train_part = _unwrap(cfg.train_dataloader.dataset).get('video_list')
+    train_part = unwrap_dataset_cfg(cfg.train_dataloader.dataset).get('video_list')
     version = 0
     while state['stop'] is None:
         if version < len(state['versions']):

@@ -5,12 +5,11 @@ from typing import List
 
 from mmseg.registry import DATASETS
 
-from wsseg_mm.fileio.youtube_objects import YTO_FRAME_TMPL, scan_youtube_objects
-from wsseg_mm.metainfo import VOC_PALETTE, YTO_CLASSES, YTO_SEG_CLASSES
+from wsseg_mm.fileio.youtube_objects import YTO_FRAME_TMPL
+from wsseg_mm.metainfo import VOC_PALETTE, YTO_SEG_CLASSES
 
-from .a2d_video import select_videos
 from .pseudo_frame_base import PseudoFrameDataset
-from .youtube_objects_video import YTO_SPLITS
+from .youtube_objects_video import check_yto_split, yto_split_shots
 
 
 @DATASETS.register_module()
@@ -42,16 +41,13 @@ class YouTubeObjectsPseudoFrameDataset(PseudoFrameDataset):
 
     def __init__(self, pa_dir: str, split: str = 'train', frames_dir: str = 'v1', masks_dir: str = 'youtube_masks',
                  **kwargs) -> None:
-        if split not in YTO_SPLITS:
-            raise ValueError(f'YouTubeObjectsPseudoFrameDataset: split must be one of {YTO_SPLITS}, got {split!r}')
+        check_yto_split(split, 'YouTubeObjectsPseudoFrameDataset')
         self.frames_dir = frames_dir
         self.masks_dir = masks_dir
         super().__init__(pa_dir=pa_dir, split=split, img_suffix='.jpg', **kwargs)
 
     def videos(self) -> List[dict]:
-        wanted = dict(train=lambda s: not s['masks'], test=lambda s: bool(s['masks']), all=lambda s: True)[self.split]
-        shots = [dict(s, video_id=s['shot_id']) for s in
-                 scan_youtube_objects(self.data_root, YTO_CLASSES, self.frames_dir, self.masks_dir) if wanted(s)]
+        shots = yto_split_shots(self.data_root, self.split, self.video_list, self.frames_dir, self.masks_dir)
         return [dict(video_id=s['video_id'], tags=[s['label'] + 1], ground_truth=dict(s['masks']),
                      frame_path=lambda frame, d=s['frame_dir']: osp.join(d, YTO_FRAME_TMPL.format(frame)))
-                for s in select_videos(shots, self.video_list, self.data_root)]
+                for s in shots]

@@ -13,6 +13,23 @@ from .a2d_video import VideoList, select_videos
 YTO_SPLITS = ('train', 'test', 'all')
 
 
+def check_yto_split(split: str, owner: str) -> None:
+    """A ``ValueError`` naming ``owner`` unless ``split`` is one of :data:`YTO_SPLITS`."""
+    if split not in YTO_SPLITS:
+        raise ValueError(f'{owner}: split must be one of {YTO_SPLITS}, got {split!r}')
+
+
+def yto_split_shots(data_root: str, split: str, video_list: VideoList = None, frames_dir: str = 'v1',
+                    masks_dir: str = 'youtube_masks') -> List[dict]:
+    """The shots of ``split`` (``'train'``: without masks, ``'test'``: with masks, ``'all'``) of
+    :func:`~wsseg_mm.fileio.youtube_objects.scan_youtube_objects`, each with ``video_id`` = its shot id, restricted
+    to ``video_list`` (:func:`~wsseg_mm.datasets.select_videos`)."""
+    wanted = dict(train=lambda s: not s['masks'], test=lambda s: bool(s['masks']), all=lambda s: True)[split]
+    shots = [dict(s, video_id=s['shot_id'])
+             for s in scan_youtube_objects(data_root, YTO_CLASSES, frames_dir, masks_dir) if wanted(s)]
+    return select_videos(shots, video_list, data_root)
+
+
 @DATASETS.register_module()
 class YouTubeObjectsVideoDataset(BaseActionDataset):
     """YouTube-Objects v1.0 shots as extracted frames, one sample per shot, labelled with its class (the folder it
@@ -37,8 +54,7 @@ class YouTubeObjectsVideoDataset(BaseActionDataset):
 
     def __init__(self, data_root: str, pipeline: List, split: str = 'train', video_list: VideoList = None,
                  frames_dir: str = 'v1', masks_dir: str = 'youtube_masks', **kwargs) -> None:
-        if split not in YTO_SPLITS:
-            raise ValueError(f'YouTubeObjectsVideoDataset: split must be one of {YTO_SPLITS}, got {split!r}')
+        check_yto_split(split, 'YouTubeObjectsVideoDataset')
         self.split = split
         self.video_list = video_list
         self.frames_dir = frames_dir
@@ -51,10 +67,7 @@ class YouTubeObjectsVideoDataset(BaseActionDataset):
         self._metainfo.update(classes=YTO_CLASSES, actors=YTO_CLASSES)
 
     def load_data_list(self) -> List[dict]:
-        shots = scan_youtube_objects(self.data_root, YTO_CLASSES, self.frames_dir, self.masks_dir)
-        wanted = dict(train=lambda s: not s['masks'], test=lambda s: bool(s['masks']), all=lambda s: True)[self.split]
-        shots = [dict(s, video_id=s['shot_id']) for s in shots if wanted(s)]
-        shots = select_videos(shots, self.video_list, self.data_root)
+        shots = yto_split_shots(self.data_root, self.split, self.video_list, self.frames_dir, self.masks_dir)
         if not shots:
             raise ValueError(f'YouTubeObjectsVideoDataset: no {self.split} shot under {self.data_root} '
                              f'({self.frames_dir}/<class>/data/<video>/shots/<shot>; test shots are those with masks '
