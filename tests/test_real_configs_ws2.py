@@ -21,6 +21,7 @@ from conftest import REPO, run_tool
 ACTOR = 'configs/ws2/tsn_r50-os16_100e_a2d-actor.py'
 ACTION = 'configs/ws2/i3d_r50-os16_100e_a2d-action.py'
 TOY_ACTOR = 'configs/ws2/toy/tsn_r18-quarter-os8_60e_toy-actor.py'
+TOY_ACTOR_PRETRAIN = 'configs/ws2/toy/pretrain_r18-quarter-os8_30e_toy-actor-objects.py'
 TOY_ACTION = 'configs/ws2/toy/i3d_r18-w16_30e_toy-action.py'
 SEGMENTER = 'configs/ws2/deeplabv2_r101-os8_20e_a2d-pa.py'
 TOY_SEGMENTER = 'configs/ws2/toy/deeplabv2_r18-quarter-os8_700it_toy-pa.py'
@@ -369,8 +370,9 @@ def test_real_ws2_configs_are_small_diffs_of_mmaction_recipes():
 ])
 def test_toy_ws2_classifiers(config, data_shape, feature_shape, tmp_path):
     """The toy classifiers on the WS^2 toy clips and the shape of the features Grad-CAM reads: the actor's
-    quarter-width ResNet-18 at OS8 with 4 segments, from the toy objects' pretraining (the IRNet toy's stand-in
-    for ImageNet: every backbone weight comes from a checkpoint of the pretraining config's model); the action's
+    quarter-width ResNet-18 at OS8 with 4 segments, from the toy objects' pretraining (the toy's stand-in for
+    ImageNet, on the seven actor shapes: every backbone weight comes from a checkpoint of the pretraining config's
+    model); the action's
     ResNet3d-18 of 16 channels (t' = t / 2), from scratch."""
     import torch
     from mmengine.registry import MODELS, DefaultScope
@@ -387,7 +389,12 @@ def test_toy_ws2_classifiers(config, data_shape, feature_shape, tmp_path):
                                       prefix='backbone.')
         # a checkpoint of the pretraining stage's model (random weights): the actor's backbone must take all of it
         # (a V1c deep stem here once left the stem random: 'missing keys stem.*', 30% top-1 instead of ~60%)
-        pretrain_cfg = _load('configs/irnet/toy/pretrain_r18-quarter-os8_8e_toy-objects.py')
+        from wsseg_mm.toy.shapes import SHAPE_TEXTURES
+        pretrain_cfg = _load(TOY_ACTOR_PRETRAIN)
+        objects = pretrain_cfg.train_dataloader.dataset
+        assert objects.data_root == 'data/toy_ws2/ToyObjects' and pretrain_cfg.work_dir == 'work_dirs/ws2_toy/pretrain'
+        assert objects.metainfo['classes'][1:] == tuple(SHAPE_TEXTURES)  # the seven shapes, hexagon included
+        assert pretrain_cfg.model.num_classes == 8 == objects.pipeline[-1]['num_classes']
         with DefaultScope.overwrite_default_scope('mmseg'):
             torch.manual_seed(1)
             pretrain = MODELS.build(pretrain_cfg.model)

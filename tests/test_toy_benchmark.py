@@ -250,3 +250,32 @@ def test_object_images(tmp_path):
     assert len(dataset) == 12 and all(len(dataset.get_data_info(i)['img_labels']) == 1 for i in range(12))
     first = render_object_image(sample_rng(0, 'objects', 0), SIZE)
     assert dataset.get_data_info(0)['img_labels'] == [first['objects'][0]['label']]
+
+
+def test_object_images_of_the_video_shapes(tmp_path):
+    """--object-classes videos (the WS^2 toy actor's pretraining): the seven shapes of the videos' actors, the
+    hexagon included, named in the XML and read back by VOCImageLabelDataset; the default set is unchanged."""
+    from wsseg_mm.datasets import VOCImageLabelDataset
+    from wsseg_mm.metainfo import TOY_VIDEO_OBJECT_CLASSES
+    from wsseg_mm.toy import render_object_image
+    from wsseg_mm.toy.writers import generate_object_images
+    assert TOY_VIDEO_OBJECT_CLASSES == TOY_CLASSES + ('hexagon', )
+    default = render_object_image(sample_rng(0, 'objects', 5), SIZE)
+    same = render_object_image(sample_rng(0, 'objects', 5), SIZE, TOY_CLASSES, (0.12, 0.3))
+    assert np.array_equal(default['image'], same['image']) and default['objects'] == same['objects']
+    summary = generate_object_images(str(tmp_path), num_images=40, image_size=SIZE, progress=False,
+                                     object_classes='videos')
+    assert list(summary['object_class_counts']) == list(TOY_VIDEO_OBJECT_CLASSES[1:])
+    assert summary['object_class_counts']['hexagon'] > 0 and sum(summary['object_class_counts'].values()) == 40
+    dataset = VOCImageLabelDataset(data_root=str(tmp_path / 'ToyObjects'), data_prefix=dict(img_path='JPEGImages'),
+                                   ann_file='ImageSets/Main/train.txt',
+                                   metainfo=dict(classes=TOY_VIDEO_OBJECT_CLASSES), pipeline=[])
+    labels = [dataset.get_data_info(i)['img_labels'] for i in range(40)]
+    assert sum(label == [len(TOY_VIDEO_OBJECT_CLASSES) - 1] for label in labels) == summary['object_class_counts'][
+        'hexagon']
+    # radius down to 8% of the side (the videos' smallest actors)
+    areas = [(render_object_image(sample_rng(0, 'objects', i), SIZE, TOY_VIDEO_OBJECT_CLASSES,
+                                  (0.08, 0.3))['semantic'] > 0).mean() for i in range(40)]
+    assert min(areas) < 0.03
+    with pytest.raises(ValueError, match='object_classes'):
+        generate_object_images(str(tmp_path), num_images=1, object_classes='actors')

@@ -2,7 +2,7 @@
 
     python tools/make_toy_data.py --out data/toy [--seed N] [--size 128] [--num-train 400] [--num-val 100]
                                   [--num-train-videos 60] [--num-test-videos 20] [--num-frames 16]
-                                  [--no-video] [--no-images]
+                                  [--no-video] [--no-images] [--num-objects N] [--object-classes images|videos]
     python tools/make_toy_data.py --layout real --out DIR [--seed N]
 
 The same arguments always give byte-identical files (see wsseg_mm/toy/). ``--layout real`` writes instead a
@@ -32,6 +32,10 @@ def parse_args(argv=None):
     parser.add_argument('--num-frames', type=int, default=16, help='frames per clip')
     parser.add_argument('--num-objects', type=int, default=0,
                         help='object-centred pretraining images (ToyObjects/, the toy IRNet pipeline\'s ImageNet)')
+    parser.add_argument('--object-classes', choices=['images', 'videos'], default='images',
+                        help="classes of the object-centred images: the six image classes (the IRNet toy's "
+                             "pretraining), or the seven shapes of the videos' actors, also at their sizes (the WS^2 "
+                             "toy's actor classifier's pretraining)")
     parser.add_argument('--no-video', action='store_true', help='skip the A2D-style clips')
     parser.add_argument('--no-images', action='store_true', help='skip the VOC-style images')
     args = parser.parse_args(argv)
@@ -72,7 +76,8 @@ def main(argv=None):
     summary = generate_toy_benchmark(
         args.out, seed=args.seed, image_size=args.size, num_train=args.num_train, num_val=args.num_val,
         num_train_videos=args.num_train_videos, num_test_videos=args.num_test_videos, num_frames=args.num_frames,
-        images=not args.no_images, videos=not args.no_video, num_object_images=args.num_objects)
+        images=not args.no_images, videos=not args.no_video, num_object_images=args.num_objects,
+        object_classes=args.object_classes)
     print(format_summary(summary, time.perf_counter() - start))
 
 

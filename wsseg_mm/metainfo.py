@@ -28,6 +28,10 @@ VOC_PALETTE = voc_palette()
 
 # The embedded toy benchmark: object classes told apart by shape and texture (see wsseg_mm/toy/).
 TOY_CLASSES: Tuple[str, ...] = ('background', 'disc', 'square', 'triangle', 'star', 'cross', 'ring')
+# The object-centred pretraining images of the WS^2 toy (make_toy_data.py --object-classes videos): the six shapes
+# plus the hexagon that only the videos draw (the A2D 'dog'), so that its stand-in for ImageNet knows every toy
+# actor, as ImageNet holds A2D's people, dogs, cats, birds, cars and balls.
+TOY_VIDEO_OBJECT_CLASSES: Tuple[str, ...] = TOY_CLASSES + ('hexagon', )
 
 # A2D (Xu et al., CVPR 2015): 7 actors x 9 actions, 43 valid pairs; annotation id = actor * 10 + action.
 A2D_ACTORS: Tuple[str, ...] = ('adult', 'baby', 'ball', 'bird', 'car', 'cat', 'dog')

@@ -22,10 +22,12 @@ SEGMENTER=configs/ws2/toy/deeplabv2_r18-quarter-os8_700it_toy-pa.py
 ROOT=data/toy_ws2/A2D/Release
 [ -f data/toy_ws2/A2D/Release/videoset.csv ] || \
   $PYTHON tools/make_toy_data.py --out data/toy_ws2 --no-images --num-train-videos 240 --num-test-videos 60
-# the toy's stand-in for ImageNet, which the actor classifier starts from (as the IRNet toy's CAM classifier)
-[ -d data/toy/ToyObjects ] || $PYTHON tools/make_toy_data.py --no-images --no-video --num-objects 3000
+# the toy's stand-in for ImageNet, which the actor classifier starts from (as the IRNet toy's CAM classifier): the
+# IRNet toy's pretraining on object-centred images of the seven actor shapes
+[ -f data/toy_ws2/ToyObjects/ImageSets/Main/train.txt ] || $PYTHON tools/make_toy_data.py --out data/toy_ws2 \
+  --no-images --no-video --num-objects 3000 --object-classes videos
 if [ ! -f "$WORK/pretrain/done" ]; then
-  $PYTHON tools/train.py configs/irnet/toy/pretrain_r18-quarter-os8_8e_toy-objects.py --work-dir "$WORK/pretrain"
+  $PYTHON tools/train.py configs/ws2/toy/pretrain_r18-quarter-os8_30e_toy-actor-objects.py --work-dir "$WORK/pretrain"
   touch "$WORK/pretrain/done"
 fi
 for role in actor action; do

@@ -201,20 +201,28 @@ def render_toy_image(rng: np.random.Generator, size: int = 128) -> dict:
                 touching=same_class_masks_touch(visible, labels))
 
 
-def render_object_image(rng: np.random.Generator, size: int = 128) -> dict:
+def render_object_image(rng: np.random.Generator, size: int = 128, classes: Sequence[str] = TOY_CLASSES,
+                        radius: Tuple[float, float] = (0.12, 0.3)) -> dict:
     """One object-centred toy image for classification pretraining, the toy's stand-in for ImageNet: a cluttered
     background (as in the benchmark images) and a single textured object of a random class, centred in the middle
-    40% of the image, radius 12-30% of the side.
+    40% of the image.
+
+    Args:
+        rng: the image's generator.
+        size: image side in pixels.
+        classes: ``('background', shape, ...)``: the shapes to draw from (the default: the six image classes).
+        radius: range of the object's radius as a fraction of ``size``.
 
     Returns:
-        dict with ``image`` (size, size, 3) uint8 RGB, ``semantic`` (size, size) uint8 (the object's class on its
-        pixels, 0 elsewhere) and ``objects``: one dict with ``label``, ``bbox`` (0-based inclusive), ``instance_id``
-        1, ``truncated`` and ``occluded`` False, in the layout of :func:`render_toy_image`.
+        dict with ``image`` (size, size, 3) uint8 RGB, ``semantic`` (size, size) uint8 (the object's class index in
+        ``classes`` on its pixels, 0 elsewhere) and ``objects``: one dict with ``label``, ``bbox`` (0-based
+        inclusive), ``instance_id`` 1, ``truncated`` and ``occluded`` False, in the layout of
+        :func:`render_toy_image`.
     """
     canvas = render_background(rng, size)
-    label = int(rng.integers(1, len(TOY_CLASSES)))
-    obj = random_shape(rng, TOY_CLASSES[label], size, center=rng.uniform(0.3, 0.7, 2) * size,
-                       radius=rng.uniform(0.12, 0.3) * size)
+    label = int(rng.integers(1, len(classes)))
+    obj = random_shape(rng, classes[label], size, center=rng.uniform(0.3, 0.7, 2) * size,
+                       radius=rng.uniform(*radius) * size)
     mask, _ = shape_mask(obj, size)
     paint_object(canvas, obj, mask)
     semantic = np.where(mask, label, 0).astype(np.uint8)

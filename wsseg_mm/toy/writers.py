@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from wsseg_mm.metainfo import TOY_CLASSES, VOC_PALETTE, a2d_id_to_label
+from wsseg_mm.metainfo import TOY_CLASSES, TOY_VIDEO_OBJECT_CLASSES, VOC_PALETTE, a2d_id_to_label
 
 from .scenes import mask_bbox, render_object_image, render_toy_image
 from .scribbles import sample_scribbles
@@ -66,8 +66,9 @@ def _write_xml(root: ET.Element, path: str) -> None:
     ET.ElementTree(root).write(path, encoding='utf-8')
 
 
-def _voc_xml(name: str, sample: dict) -> ET.Element:
-    """PASCAL VOC annotation: size, then one object per instance with its 1-based visible bbox."""
+def _voc_xml(name: str, sample: dict, classes: Sequence[str] = TOY_CLASSES) -> ET.Element:
+    """PASCAL VOC annotation: size, then one object per instance (named by ``classes``) with its 1-based visible
+    bbox."""
     height, width = sample['semantic'].shape
     root = ET.Element('annotation')
     _sub(root, 'folder', 'VOC2012')
@@ -79,7 +80,7 @@ def _voc_xml(name: str, sample: dict) -> ET.Element:
     _sub(root, 'segmented', 1)
     for obj in sample['objects']:
         node = _sub(root, 'object')
-        for tag, value in (('name', TOY_CLASSES[obj['label']]), ('pose', 'Unspecified'),
+        for tag, value in (('name', classes[obj['label']]), ('pose', 'Unspecified'),
                            ('truncated', int(obj['truncated'])), ('occluded', int(obj['occluded'])), ('difficult', 0)):
             _sub(node, tag, value)
         box = _sub(node, 'bndbox')
@@ -186,29 +187,40 @@ def generate_voc_images(out_dir: str, seed: int = 0, image_size: int = 128, num_
                 num_touching_images=touching, class_counts={c: classes[c] for c in TOY_CLASSES[1:]})
 
 
+# make_toy_data.py --object-classes: the classes of the object-centred images and their radius range (fraction of
+# the side). 'videos' adds the videos' hexagon and reaches down to their smallest actors (radius 8-18% of a frame).
+OBJECT_IMAGE_SETS: Dict[str, Tuple[Tuple[str, ...], Tuple[float, float]]] = {
+    'images': (TOY_CLASSES, (0.12, 0.3)), 'videos': (TOY_VIDEO_OBJECT_CLASSES, (0.08, 0.3))}
+
+
 def generate_object_images(out_dir: str, seed: int = 0, image_size: int = 128, num_images: int = 3000,
-                           progress: bool = True) -> dict:
+                           progress: bool = True, object_classes: str = 'images') -> dict:
     """Write object-centred classification images (:func:`render_object_image`) under ``<out_dir>/ToyObjects``
     in the VOC layout (``JPEGImages``, ``Annotations`` with one object each, ``ImageSets/Main/train.txt``), so that
     :class:`VOCImageLabelDataset` reads their image labels. The toy IRNet pipeline pretrains its backbone on them
-    where the real one starts from ImageNet. Image ``i`` depends only on ``(seed, i)``.
+    where the real one starts from ImageNet (``object_classes='images'``: the six image classes); the WS^2 toy's
+    actor classifier on ``'videos'`` (the seven shapes of the videos' actors, at their sizes too; see
+    :data:`OBJECT_IMAGE_SETS`). Image ``i`` depends only on ``(seed, i, object_classes)``.
 
     Returns:
         dict with ``num_object_images`` and ``object_class_counts`` (images per class name).
     """
+    if object_classes not in OBJECT_IMAGE_SETS:
+        raise ValueError(f'object_classes must be one of {sorted(OBJECT_IMAGE_SETS)}, got {object_classes!r}')
+    classes, radius = OBJECT_IMAGE_SETS[object_classes]
     root = osp.join(out_dir, 'ToyObjects')
     for sub in ('JPEGImages', 'Annotations', 'ImageSets/Main'):
         os.makedirs(osp.join(root, sub), exist_ok=True)
-    names, classes = [], Counter()
+    names, counts = [], Counter()
     for index in tqdm(range(num_images), desc='toy object images', disable=not progress):
         name = f'obj_{index:06d}'
-        sample = render_object_image(sample_rng(seed, 'objects', index), image_size)
+        sample = render_object_image(sample_rng(seed, 'objects', index), image_size, classes, radius)
         Image.fromarray(sample['image']).save(osp.join(root, 'JPEGImages', f'{name}.jpg'), **_JPEG_PARAMS)
-        _write_xml(_voc_xml(name, sample), osp.join(root, 'Annotations', f'{name}.xml'))
+        _write_xml(_voc_xml(name, sample, classes), osp.join(root, 'Annotations', f'{name}.xml'))
         names.append(name)
-        classes[TOY_CLASSES[sample['objects'][0]['label']]] += 1
+        counts[classes[sample['objects'][0]['label']]] += 1
     _write_lines(osp.join(root, 'ImageSets', 'Main', 'train.txt'), names)
-    return dict(num_object_images=num_images, object_class_counts={c: classes[c] for c in TOY_CLASSES[1:]})
+    return dict(num_object_images=num_images, object_class_counts={c: counts[c] for c in classes[1:]})
 
 
 def write_a2d_mat(path: str, masks: np.ndarray, ids: Sequence[int]) -> None:
@@ -282,7 +294,8 @@ def generate_a2d_videos(out_dir: str, seed: int = 0, image_size: int = 128, num_
 def generate_toy_benchmark(out_dir: str, seed: int = 0, image_size: int = 128, num_train: int = 400,
                            num_val: int = 100, num_train_videos: int = 60, num_test_videos: int = 20,
                            num_frames: int = 16, images: bool = True, videos: bool = True,
-                           num_object_images: int = 0, progress: bool = True) -> dict:
+                           num_object_images: int = 0, progress: bool = True,
+                           object_classes: str = 'images') -> dict:
     """Write the whole toy benchmark under ``out_dir``: VOC-style images (``VOCdevkit/VOC2012``, see
     :func:`generate_voc_images`) and A2D-style clips (``A2D/Release``, see :func:`generate_a2d_videos`).
 
@@ -296,6 +309,7 @@ def generate_toy_benchmark(out_dir: str, seed: int = 0, image_size: int = 128, n
         images, videos: whether to write each part.
         num_object_images: object-centred pretraining images (``ToyObjects``, see
             :func:`generate_object_images`); 0 writes none.
+        object_classes: their class set, ``'images'`` or ``'videos'`` (see :data:`OBJECT_IMAGE_SETS`).
         progress: show tqdm progress bars.
 
     Returns:
@@ -308,5 +322,5 @@ def generate_toy_benchmark(out_dir: str, seed: int = 0, image_size: int = 128, n
         summary.update(generate_a2d_videos(out_dir, seed, image_size, num_train_videos, num_test_videos,
                                            num_frames, progress))
     if num_object_images:
-        summary.update(generate_object_images(out_dir, seed, image_size, num_object_images, progress))
+        summary.update(generate_object_images(out_dir, seed, image_size, num_object_images, progress, object_classes))
     return summary

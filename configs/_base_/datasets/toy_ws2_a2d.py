@@ -4,6 +4,11 @@
 # 240 train clips: 186 show one actor, 189 one action; 60 test clips: 43 / 40.
 ws2_toy_root = 'data/toy_ws2'
 ws2_toy_a2d_root = ws2_toy_root + '/A2D/Release'
+# The actor classifier's stand-in for ImageNet: object-centred images of the seven actor shapes (the six image classes
+# plus the videos' hexagon), radius 8-30% of the side:
+#   python tools/make_toy_data.py --out data/toy_ws2 --no-images --no-video --num-objects 3000 --object-classes videos
+ws2_toy_objects_root = ws2_toy_root + '/ToyObjects'
+ws2_toy_object_classes = ('background', 'disc', 'square', 'triangle', 'star', 'cross', 'ring', 'hexagon')
 # The stage-1 classifiers' toy training, shared by configs/ws2/toy (from scratch: there is no ImageNet or Kinetics
 # here; SGD at the Kinetics recipes' lr stays near the label prior, AdamW fits the toy classes).
 ws2_toy_max_epochs = 30
