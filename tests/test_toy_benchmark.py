@@ -279,3 +279,9 @@ def test_object_images_of_the_video_shapes(tmp_path):
     assert min(areas) < 0.03
     with pytest.raises(ValueError, match='object_classes'):
         generate_object_images(str(tmp_path), num_images=1, object_classes='actors')
+    # the command tools/ws2/run_toy.sh runs, on 8 images
+    from conftest import REPO, run_tool
+    out = run_tool([osp.join(REPO, 'tools', 'make_toy_data.py'), '--out', tmp_path / 'cli', '--no-images', '--no-video',
+                    '--num-objects', '8', '--object-classes', 'videos', '--size', SIZE])
+    assert 'object-centred pretraining images: 8' in out and 'hexagon' in out
+    assert len((tmp_path / 'cli' / 'ToyObjects' / 'ImageSets' / 'Main' / 'train.txt').read_text().split()) == 8

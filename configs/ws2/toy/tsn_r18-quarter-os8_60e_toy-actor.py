@@ -2,7 +2,7 @@
 # toy's 16-frame clips) with the toy's network: the quarter-width ResNet-18 at output stride 8 (16x16 Grad-CAM maps
 # of the 128 px frames; the issue's toy plan: ideal blob IoU 78 vs 57 at OS16) that the IRNet / PSI toys use, started
 # from the toy's stand-in for ImageNet as the real config starts from ImageNet: the backbone of
-# configs/irnet/toy/pretrain_r18-quarter-os8_8e_toy-objects.py (object-centred images of the toy shapes; run by
+# ./pretrain_r18-quarter-os8_30e_toy-actor-objects.py (object-centred images of the seven actor shapes; run by
 # tools/ws2/run_toy.sh into work_dirs/ws2_toy/pretrain). mmaction2's 2D recognizers take one feature tensor, so the
 # mmseg backbone sits in LastFeatureBackbone. AdamW (configs/_base_/datasets/toy_ws2_a2d.py), 60 epochs.
 # Measured on the way (seed 0, top-1 on the 43 single-actor test clips):
