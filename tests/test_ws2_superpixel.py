@@ -203,6 +203,20 @@ def test_rii_sums_confusions_over_frames_of_different_sizes():
     assert region_integrity([PRED, PRED_2], [REFINED, PRED_2], 3) == pytest.approx(RII_SUM)
 
 
+def test_rii_over_the_pa_classes():
+    """rii_classes='pa' (P): a PA class the prediction never shows counts 0, so predicting only background no longer
+    scores RII 100; with every PA class predicted it equals Eq. 2."""
+    cm_pa, cm_ii = ric_confusions(PRED_2, SP_2, PA_2, 3)
+    # M_init = M_refine = all background; PA: background 3 pixels, class 1 one -> mIoU_PA = (3/4 + 0) / 2
+    assert ric_scores(cm_pa, cm_ii) == pytest.approx(dict(mIoU_PA=3 / 8, RII=1.0, RIC=3 / 8 + 1 / 2))
+    assert ric_scores(cm_pa, cm_ii, rii_classes='pa') == pytest.approx(dict(mIoU_PA=3 / 8, RII=1 / 2,
+                                                                             RIC=3 / 8 + 1 / 4))
+    cm_pa, cm_ii = ric_confusions(PRED, SP_2X3, PA, 3)
+    assert ric_scores(cm_pa, cm_ii, rii_classes='pa') == ric_scores(cm_pa, cm_ii)
+    with pytest.raises(ValueError, match='rii_classes'):
+        ric_scores(cm_pa, cm_ii, rii_classes='gt')
+
+
 def _sample(pred, pa, superpixels=None, as_metainfo=False):
     sample = SegDataSample(metainfo=dict(img_path='f.jpg'))
     sample.pred_sem_seg = PixelData(data=torch.as_tensor(pred)[None])
@@ -226,6 +240,10 @@ def test_ric_metric_through_registry():
     metric.results.clear()
     metric.process(None, [_sample(PRED, PA, SP_2X3).to_dict()])
     assert metric.evaluate(1) == pytest.approx(dict(mIoU_PA=100 * MIOU_PA, RII=100 * RII, RIC=100 * 29 / 36))
+    # rii_classes='pa' from the config: the all-background frame's RII counts its PA's class 1 as 0
+    metric = METRICS.build(dict(type='RICMetric', _scope_='mmseg', num_classes=3, rii_classes='pa'))
+    metric.process(None, [_sample(PRED_2, PA_2, SP_2)])
+    assert metric.evaluate(1) == pytest.approx(dict(mIoU_PA=100 * 3 / 8, RII=50.0, RIC=100 * (3 / 8 + 1 / 4)))
 
 
 def test_ric_metric_brings_resized_superpixels_to_the_prediction_size():
@@ -245,6 +263,8 @@ def test_ric_metric_errors_name_the_fix():
         METRICS.build(dict(type='RICMetric', _scope_='mmseg')).process(None, [_sample(PRED, PA, SP_2X3)])
     with pytest.raises(ValueError, match='mode'):
         METRICS.build(dict(type='RICMetric', _scope_='mmseg', mode='dice'))
+    with pytest.raises(ValueError, match='rii_classes'):
+        METRICS.build(dict(type='RICMetric', _scope_='mmseg', rii_classes='gt'))
 
 
 def test_ric_metric_reads_what_pack_weak_seg_inputs_packs():

@@ -15,12 +15,12 @@ from typing import Dict, Sequence, Tuple, Union
 
 import numpy as np
 
-from .metrics import confusion_matrix, miou
+from .metrics import confusion_matrix, iou_from_confusion, miou
 
 __all__ = [
     'OTSU_BINS', 'REFINE_ALPHA', 'REFINE_BETA', 'REFINE_MODES', 'RIC_WEIGHT', 'SLIC_COMPACTNESS', 'SLIC_SEGMENTS',
     'otsu_mask', 'slic_superpixels', 'superpixel_overlap', 'keep_superpixels', 'refine_with_superpixels',
-    'region_integrity', 'ric', 'ric_confusions', 'ric_scores'
+    'region_integrity', 'ric', 'ric_confusions', 'ric_scores', 'RII_CLASSES'
 ]
 
 # Alg. 2: keep a superpixel whose overlap with M_init exceeds alpha and whose share of the frame is below beta.
@@ -33,6 +33,9 @@ REFINE_MODES = ('coverage', 'iou')
 OTSU_BINS = 256
 # Eq. 3: RIC = mIoU_PA + 0.5 RII (not Alg. 2's alpha).
 RIC_WEIGHT = 0.5
+# The classes RII averages over. 'present' (Eq. 2, default): those in M_init or M_refine, so a segmenter that predicts
+# only background scores RII 100. 'pa' (P): also every class of the PAs, one the prediction never shows counting 0.
+RII_CLASSES = ('present', 'pa')
 # The paper does not give SLIC's settings (proposal: 100 superpixels, compactness 10, skimage's defaults).
 SLIC_SEGMENTS = 100
 SLIC_COMPACTNESS = 10.0
@@ -262,7 +265,21 @@ def ric_confusions(init_labels: np.ndarray,
             confusion_matrix(refined, init_labels, num_classes, ignore_index))
 
 
-def ric_scores(cm_pa: np.ndarray, cm_ii: np.ndarray, weight: float = RIC_WEIGHT) -> Dict[str, float]:
-    """``dict(mIoU_PA=, RII=, RIC=)`` (fractions) of summed :func:`ric_confusions` matrices (Eq. 1-3)."""
-    miou_pa, rii = miou(cm_pa), miou(cm_ii)
+def ric_scores(cm_pa: np.ndarray, cm_ii: np.ndarray, weight: float = RIC_WEIGHT,
+               rii_classes: str = RII_CLASSES[0]) -> Dict[str, float]:
+    """``dict(mIoU_PA=, RII=, RIC=)`` (fractions) of summed :func:`ric_confusions` matrices (Eq. 1-3).
+
+    ``rii_classes`` (see :data:`RII_CLASSES`): ``'present'`` averages RII over the classes of M_init or M_refine
+    (Eq. 2); ``'pa'`` also over the classes of the PAs (rows of ``cm_pa``), a PA class that neither map shows
+    counting IoU 0.
+    """
+    if rii_classes not in RII_CLASSES:
+        raise ValueError(f'rii_classes must be one of {RII_CLASSES}, got {rii_classes!r}')
+    miou_pa = miou(cm_pa)
+    if rii_classes == 'present':
+        rii = miou(cm_ii)
+    else:
+        iou = iou_from_confusion(cm_ii)
+        iou[np.isnan(iou) & (np.asarray(cm_pa).sum(axis=1) > 0)] = 0.0
+        rii = float(np.nanmean(iou)) if np.any(~np.isnan(iou)) else float('nan')
     return dict(mIoU_PA=miou_pa, RII=rii, RIC=ric(miou_pa, rii, weight))

@@ -12,6 +12,7 @@ from wsseg_mm.functional.superpixel import (
     REFINE_BETA,
     REFINE_MODES,
     RIC_WEIGHT,
+    RII_CLASSES,
     ric_confusions,
     ric_scores,
 )
@@ -65,6 +66,9 @@ class RICMetric(BaseMetric):
         num_classes: C, background included; by default the length of the dataset's ``classes``.
         alpha, beta, mode: Alg. 2's settings (see :func:`~wsseg_mm.functional.superpixel.keep_superpixels`).
         weight: weight of RII in RIC (Eq. 3).
+        rii_classes: the classes RII averages over: ``'present'`` (Eq. 2: those of M_init or M_refine) or ``'pa'``
+            (P: also every class of the PAs, one the prediction never shows counting 0; see
+            :func:`~wsseg_mm.functional.superpixel.ric_scores`).
         ignore_index: void value of the PAs.
         collect_device, prefix: as :class:`mmengine.evaluator.BaseMetric`.
     """
@@ -75,12 +79,16 @@ class RICMetric(BaseMetric):
                  beta: float = REFINE_BETA,
                  mode: str = REFINE_MODES[0],
                  weight: float = RIC_WEIGHT,
+                 rii_classes: str = RII_CLASSES[0],
                  ignore_index: int = 255,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if mode not in REFINE_MODES:
             raise ValueError(f'RICMetric: mode must be one of {REFINE_MODES}, got {mode!r}')
+        if rii_classes not in RII_CLASSES:
+            raise ValueError(f'RICMetric: rii_classes must be one of {RII_CLASSES}, got {rii_classes!r}')
+        self.rii_classes = rii_classes
         self.num_classes = num_classes
         self.alpha, self.beta, self.mode, self.weight = alpha, beta, mode, weight
         self.ignore_index = ignore_index
@@ -111,5 +119,5 @@ class RICMetric(BaseMetric):
         """``mIoU_PA``, ``RII`` and ``RIC`` (percent) of the summed confusion matrices."""
         cm_pa = np.sum([r[0] for r in results], axis=0)
         cm_ii = np.sum([r[1] for r in results], axis=0)
-        scores = ric_scores(cm_pa, cm_ii, self.weight)
+        scores = ric_scores(cm_pa, cm_ii, self.weight, self.rii_classes)
         return {key: 100 * value for key, value in scores.items()}
